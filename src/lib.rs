@@ -1,0 +1,20 @@
+//! policybook: one source of AKS identity rules → Azure Policy, Gatekeeper,
+//! a handbook site and tests. Pipeline (imports flow one way):
+//! `source` → `model` → {`azure`, `gatekeeper`, `test`, `site`, `check`}; `build`
+//! and the binary's CLI sit on top.
+
+pub mod config;
+pub mod diagnostics;
+pub mod model;
+pub mod spans;
+
+pub mod source;
+
+pub mod azure;
+pub mod gatekeeper;
+pub mod site;
+pub mod test;
+
+pub mod build;
+pub mod check;
+pub mod output;

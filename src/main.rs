@@ -1,0 +1,168 @@
+//! The `policybook` command line. Parsing and printing only: the work is in the library.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use policybook::build::{build, load_and_validate};
+use policybook::test::{report, Filter};
+
+/// One source of AKS identity rules: Azure Policy, Gatekeeper constraints, a handbook site, and tests.
+#[derive(Parser)]
+#[command(name = "policybook", version, about, long_about = None)]
+struct Cli {
+    /// Project folder (holds book.toml).
+    #[arg(long, global = true, default_value = ".")]
+    root: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Validate the rules, run their tests and write dist/ (Azure Policy, Gatekeeper, site).
+    Build,
+    /// Run every rule's test cases (Azure definitions on ARM samples, Rego on manifests).
+    Test {
+        /// Run only cases whose `<id> <rule name> <case name>` contains this text (ignoring case).
+        filter: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+        /// Also write a JUnit XML report to this file.
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+    },
+    /// Evaluate ARM JSON or Kubernetes manifests against the bundle.
+    Check {
+        /// ARM JSON (a resource, an array, a template, `az … list` output) or Kubernetes YAML.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+        /// Exit 1 on any finding, not only on Deny.
+        #[arg(long)]
+        strict: bool,
+    },
+    /// Run gator Suite files (kind: Suite) with policybook's Rego engine.
+    Verify {
+        /// Suite files or folders to search for them.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+        /// Run only tests and cases whose name matches this regex.
+        #[arg(long)]
+        run: Option<String>,
+    },
+    /// Build the site, serve it on 127.0.0.1 and rebuild on change with live reload.
+    Serve {
+        #[arg(long, default_value_t = 3000)]
+        port: u16,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let root = cli.root;
+    match cli.command {
+        Command::Build => {
+            let (bundle, diags) = load_and_validate(&root);
+            eprint!("{diags}");
+            if diags.has_errors() {
+                eprintln!("{} error(s); nothing was written", diags.error_count());
+                return Ok(ExitCode::from(2));
+            }
+            match build(&bundle)? {
+                Err(site_diags) => {
+                    eprint!("{site_diags}");
+                    eprintln!("{} error(s); nothing was written", site_diags.error_count());
+                    Ok(ExitCode::from(2))
+                }
+                Ok(summary) => {
+                    eprint!("{}", summary.site_diagnostics);
+                    for n in &summary.notes {
+                        eprintln!("note: {n}");
+                    }
+                    let r = &summary.report;
+                    let out = root.join(bundle.config.output_dir());
+                    eprintln!(
+                        "built {} rule(s) into {} ({} test case(s): {} passed, {} failed)",
+                        bundle.rules.len(),
+                        out.display(),
+                        r.cases.len(),
+                        r.count(policybook::test::Outcome::Pass),
+                        r.cases.len() - r.count(policybook::test::Outcome::Pass) - r.count(policybook::test::Outcome::Skip),
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+            }
+        }
+        Command::Test { filter, format, junit } => {
+            let (bundle, diags) = load_and_validate(&root);
+            eprint!("{diags}");
+            if diags.has_errors() {
+                eprintln!("{} error(s); no test was run", diags.error_count());
+                return Ok(ExitCode::from(2));
+            }
+            let rep = policybook::test::run(&bundle, &Filter(filter))?;
+            match format {
+                Format::Human => print!("{}", report::human(&rep)),
+                Format::Json => println!("{}", report::json(&rep)),
+            }
+            if let Some(path) = junit {
+                policybook::output::write_file(&path, report::junit(&rep).as_bytes())?;
+            }
+            Ok(if rep.all_passed() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        Command::Check { files, format, strict } => {
+            let (bundle, diags) = load_and_validate(&root);
+            eprint!("{diags}");
+            if diags.has_errors() {
+                eprintln!("{} error(s) in the rules; nothing was checked", diags.error_count());
+                return Ok(ExitCode::from(2));
+            }
+            let result = match policybook::check::check_files(&bundle, &files) {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("{e}");
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            match format {
+                Format::Human => print!("{}", result.human()),
+                Format::Json => println!("{}", result.json()),
+            }
+            Ok(if result.fails(strict) { ExitCode::from(1) } else { ExitCode::SUCCESS })
+        }
+        Command::Verify { paths, format, run } => {
+            let outcome = policybook::gatekeeper::verify::run(&paths, run.as_deref())?;
+            match format {
+                Format::Human => print!("{}", outcome.human()),
+                Format::Json => println!("{}", outcome.json()),
+            }
+            Ok(if outcome.failed() == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        Command::Serve { port } => {
+            policybook::site::serve::serve(&root, port)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,0 +1,172 @@
+//! Loading: book.toml, the alias catalog and one YAML file per rule under the
+//! policies folder, into a `model::Bundle`. Structural problems are collected
+//! (all files, all problems) with their file:line:col; later stages add theirs.
+
+mod rule_file;
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde_json::Value;
+use walkdir::WalkDir;
+
+use crate::config::Config;
+use crate::diagnostics::{Diagnostics, Location};
+use crate::model::{AliasCatalog, Bundle, Rule};
+
+/// A loaded project: the bundle of every rule that loaded cleanly, plus the
+/// problems found. Callers must not write outputs while `diagnostics` has errors.
+pub struct Loaded {
+    pub bundle: Bundle,
+    pub diagnostics: Diagnostics,
+}
+
+/// Reads the project at `root`. Fails outright only when book.toml itself is
+/// unreadable; every other problem lands in `Loaded::diagnostics`.
+pub fn load(root: &Path) -> Loaded {
+    let mut diagnostics = Diagnostics::default();
+    let config = match std::fs::read_to_string(root.join("book.toml")) {
+        Ok(text) => match Config::parse(&text) {
+            Ok(c) => c,
+            Err(e) => {
+                diagnostics.error(
+                    Location::new("book.toml", (e.line, e.column)),
+                    format!("invalid book.toml: {}", e.message),
+                    "fix the key or value; see the README's book.toml reference",
+                );
+                Config::default()
+            }
+        },
+        Err(e) => {
+            diagnostics.error(
+                Location::new("book.toml", (1, 1)),
+                format!("cannot read book.toml in {}: {e}", root.display()),
+                "run policybook in the project folder or pass --root DIR",
+            );
+            Config::default()
+        }
+    };
+
+    let mut bundle = Bundle { root: root.to_path_buf(), config, rules: vec![], aliases: AliasCatalog::default() };
+    let Some(pb) = bundle.config.policybook.clone() else {
+        // A plain mdBook book: no rules, no aliases.
+        return Loaded { bundle, diagnostics };
+    };
+
+    bundle.aliases = load_aliases(root, &pb.aliases, &mut diagnostics);
+
+    let policies_dir = root.join(&pb.policies);
+    let files = rule_files(&policies_dir);
+    let results: Vec<(Option<Rule>, Diagnostics)> = files
+        .par_iter()
+        .map(|path| rule_file::load_rule(root, &policies_dir, path, &bundle.config, &bundle.aliases))
+        .collect();
+    for (rule, diags) in results {
+        diagnostics.extend(diags);
+        bundle.rules.extend(rule);
+    }
+    check_unique(&bundle.rules, &mut diagnostics);
+    bundle.rules.sort_by(|a, b| a.id.cmp(&b.id));
+    Loaded { bundle, diagnostics: diagnostics.sorted() }
+}
+
+/// Rule files: `*.yaml` / `*.yml` under the policies folder, except the
+/// `samples/` tree (test inputs), sorted for stable output.
+fn rule_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = WalkDir::new(dir)
+        .into_iter()
+        .filter_entry(|e| !(e.file_type().is_dir() && e.depth() > 0 && e.file_name() == "samples"))
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.into_path())
+        .filter(|p| matches!(p.extension().and_then(|x| x.to_str()), Some("yaml" | "yml")))
+        .collect();
+    files.sort();
+    files
+}
+
+fn check_unique(rules: &[Rule], diagnostics: &mut Diagnostics) {
+    let mut sorted: Vec<&Rule> = rules.iter().collect();
+    sorted.sort_by(|a, b| a.location.file.cmp(&b.location.file));
+    let mut ids: std::collections::HashMap<String, &Rule> = Default::default();
+    let mut names: std::collections::HashMap<String, &Rule> = Default::default();
+    for r in sorted {
+        if let Some(first) = ids.get(&r.id.to_ascii_lowercase()) {
+            diagnostics.error(
+                r.locate("id"),
+                format!("duplicate control id `{}`: {} already uses it", r.id, first.locate("id")),
+                "give each rule its own id",
+            );
+        } else {
+            ids.insert(r.id.to_ascii_lowercase(), r);
+        }
+        if let Some(first) = names.get(&r.name) {
+            diagnostics.error(
+                r.locate("name"),
+                format!("duplicate rule name `{}`: {} already uses it", r.name, first.locate("name")),
+                "names become file names and URLs: give each rule its own",
+            );
+        } else {
+            names.insert(r.name.clone(), r);
+        }
+    }
+}
+
+/// Reads the alias catalog: `[{namespace, resourceTypes: [{resourceType, aliases: [{name, …}]}]}]`.
+fn load_aliases(root: &Path, rel: &str, diagnostics: &mut Diagnostics) -> AliasCatalog {
+    let mut catalog = AliasCatalog { path: rel.to_string(), ..Default::default() };
+    let text = match std::fs::read_to_string(root.join(rel)) {
+        Ok(t) => t,
+        Err(e) => {
+            diagnostics.error(
+                Location::new("book.toml", (1, 1)),
+                format!("cannot read the alias catalog `{rel}`: {e}"),
+                "set [policybook] aliases to an `az provider show --expand resourceTypes/aliases` dump",
+            );
+            return catalog;
+        }
+    };
+    let value: Value = match serde_json::from_str(&text) {
+        Ok(v) => v,
+        Err(e) => {
+            diagnostics.error(
+                Location::new(rel, (e.line(), e.column())),
+                format!("the alias catalog is not valid JSON: {e}"),
+                "regenerate it with `az provider show --expand resourceTypes/aliases`",
+            );
+            return catalog;
+        }
+    };
+    let providers = match &value {
+        Value::Array(a) => a.clone(),
+        Value::Object(_) => vec![value.clone()],
+        _ => vec![],
+    };
+    for p in &providers {
+        let ns = p.get("namespace").and_then(Value::as_str).unwrap_or_default();
+        for rt in p.get("resourceTypes").and_then(Value::as_array).into_iter().flatten() {
+            let t = rt.get("resourceType").and_then(Value::as_str).unwrap_or_default();
+            catalog.resource_types.insert(format!("{ns}/{t}").to_ascii_lowercase());
+            for a in rt.get("aliases").and_then(Value::as_array).into_iter().flatten() {
+                if let Some(name) = a.get("name").and_then(Value::as_str) {
+                    catalog.names.insert(name.to_ascii_lowercase(), name.to_string());
+                }
+            }
+        }
+    }
+    if catalog.names.is_empty() {
+        diagnostics.error(
+            Location::new(rel, (1, 1)),
+            "the alias catalog holds no aliases",
+            "expected the `az provider show --expand resourceTypes/aliases` shape: [{namespace, resourceTypes: [{resourceType, aliases: [{name, defaultPath}]}]}]",
+        );
+    }
+    catalog.json = text;
+    catalog
+}
+
+/// Path of `p` relative to `root`, `/`-separated, for messages.
+pub fn relative(root: &Path, p: &Path) -> String {
+    let rel = p.strip_prefix(root).unwrap_or(p);
+    rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+}
