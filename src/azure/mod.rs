@@ -1,14 +1,98 @@
 //! Azure Policy outputs: definitions, the policy set, the ARM template, the az
 //! script and the EPAC tree — all pure functions of the model.
 
-use crate::diagnostics::Diagnostics;
-use crate::model::Bundle;
-use crate::output::Staging;
+pub mod arm;
+pub mod definition;
+pub mod deploy;
+pub mod epac;
+pub mod initiative;
 
-pub fn validate(_bundle: &Bundle) -> Diagnostics {
-    Diagnostics::default()
+use regorus::languages::azure_policy::aliases::AliasRegistry;
+use regorus::languages::azure_policy::{compiler, parser};
+use regorus::{Rc, Source};
+
+pub use definition::{all_definitions, definition_guid, definition_json, NamedDefinition};
+
+use crate::diagnostics::Diagnostics;
+use crate::model::{AliasCatalog, Bundle};
+use crate::output::{json_bytes, Staging};
+
+/// The alias registry regorus compiles against, from the bundle's catalog.
+pub fn alias_registry(catalog: &AliasCatalog) -> anyhow::Result<Rc<AliasRegistry>> {
+    let mut reg = AliasRegistry::new();
+    if !catalog.json.is_empty() {
+        reg.load_from_json(&catalog.json)
+            .map_err(|e| anyhow::anyhow!("{}: regorus cannot load the alias catalog: {e}", catalog.path))?;
+    }
+    Ok(Rc::new(reg))
 }
 
-pub fn emit(_bundle: &Bundle, _out: &Staging) -> anyhow::Result<()> {
+/// Compiles a definition's JSON text the way the test runner does.
+pub fn compile(
+    name: &str,
+    definition: &str,
+    registry: &Rc<AliasRegistry>,
+) -> Result<regorus::Rc<regorus::rvm::program::Program>, String> {
+    let source = Source::from_contents(name.to_string(), definition.to_string()).map_err(|e| e.to_string())?;
+    let defn = parser::parse_policy_definition(&source).map_err(|e| e.to_string())?;
+    compiler::compile_policy_definition_with_aliases(&defn, Rc::clone(registry)).map_err(|e| e.to_string())
+}
+
+/// Problems regorus's Azure Policy parser and compiler find in the ARM rules,
+/// placed at the rule's `azure.if`.
+pub fn validate(bundle: &Bundle) -> Diagnostics {
+    let mut d = Diagnostics::default();
+    if bundle.config.policybook.is_none() || bundle.aliases.json.is_empty() {
+        return d;
+    }
+    let registry = match alias_registry(&bundle.aliases) {
+        Ok(r) => r,
+        Err(e) => {
+            d.error(crate::diagnostics::Location::new(&bundle.aliases.path, (1, 1)), e.to_string(), "regenerate the catalog with `az provider show --expand resourceTypes/aliases`");
+            return d;
+        }
+    };
+    for rule in &bundle.rules {
+        let Some(a) = &rule.azure else { continue };
+        let json = definition_json(bundle, rule, a);
+        let text = serde_json::to_string_pretty(&json).expect("serialisable");
+        if let Err(e) = compile(&rule.name, &text, &registry) {
+            d.error(
+                rule.locate("azure.if"),
+                format!("Azure Policy rejects the condition: {}", first_line(&e)),
+                "fix the condition: one operator per condition, fully-qualified aliases, valid template expressions",
+            );
+        }
+    }
+    d
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")
+}
+
+/// Writes `azure/…` into the staging folder.
+pub fn emit(bundle: &Bundle, out: &Staging) -> anyhow::Result<()> {
+    if bundle.config.policybook.is_none() {
+        return Ok(());
+    }
+    let defs = all_definitions(bundle);
+    for d in &defs {
+        out.write(&format!("azure/definitions/{}.json", d.file), json_bytes(&d.json))?;
+    }
+    out.write("azure/initiative.json", json_bytes(&initiative::initiative_json(bundle, &defs)))?;
+    out.write("azure/azuredeploy.json", json_bytes(&arm::arm_template(bundle, &defs)))?;
+    for (file, v) in deploy::az_files(bundle, &defs) {
+        out.write(&format!("azure/az/{file}"), json_bytes(&v))?;
+    }
+    out.write("azure/deploy.sh", deploy::deploy_sh(bundle, &defs))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(out.path().join("azure/deploy.sh"), std::fs::Permissions::from_mode(0o755))?;
+    }
+    for (file, v) in epac::epac_files(bundle, &defs) {
+        out.write(&format!("azure/epac/Definitions/{file}"), json_bytes(&v))?;
+    }
     Ok(())
 }

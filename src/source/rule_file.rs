@@ -394,7 +394,7 @@ fn test_case(
     if d.error_count() > before {
         return None;
     }
-    Some(TestCase { name: t.name, input: input?, inventory, parameters: t.parameters, expect, location: at(&p) })
+    Some(TestCase { name: t.name, input: input?, inventory, parameters: t.parameters, expect, location: at(&format!("{p}.name")) })
 }
 
 /// Reads a sample that must hold exactly one object (JSON or YAML).

@@ -1,0 +1,105 @@
+//! One Azure Policy definition per rule: the envelope every deployment route uses.
+
+use serde_json::{json, Map, Value};
+use uuid::Uuid;
+
+use crate::model::{AzureRule, Bundle, Rule};
+
+/// The namespace of definition names: UUID v5 of the DNS name `policybook`.
+pub fn guid_namespace() -> Uuid {
+    Uuid::new_v5(&Uuid::NAMESPACE_DNS, b"policybook")
+}
+
+/// Deterministic definition name: UUID v5 of the namespace above and the control id.
+pub fn definition_guid(control_id: &str) -> String {
+    Uuid::new_v5(&guid_namespace(), control_id.as_bytes()).to_string()
+}
+
+/// `{name, properties{…}}` of the rule's ARM-mode definition.
+pub fn definition_json(bundle: &Bundle, rule: &Rule, azure: &AzureRule) -> Value {
+    let category = bundle.config.policybook.as_ref().map(|p| p.initiative.category.as_str()).unwrap_or("General");
+    let mut parameters = Map::new();
+    parameters.insert(
+        "effect".into(),
+        json!({
+            "type": "String",
+            "metadata": {
+                "displayName": "Effect",
+                "description": format!("Audit reports, Deny blocks, Disabled turns the control off. Control {}.", rule.id),
+            },
+            "allowedValues": azure.effects,
+            "defaultValue": azure.default_effect(),
+        }),
+    );
+    for (k, v) in &azure.parameters {
+        parameters.insert(k.clone(), v.clone());
+    }
+    json!({
+        "name": definition_guid(&rule.id),
+        "properties": {
+            "displayName": display_name(rule),
+            "description": description(rule),
+            "policyType": "Custom",
+            "mode": azure.mode,
+            "metadata": {
+                "version": rule.version,
+                "category": category,
+                "controlId": rule.id,
+            },
+            "parameters": parameters,
+            "policyRule": {
+                "if": azure.condition,
+                "then": { "effect": "[parameters('effect')]" },
+            },
+        },
+    })
+}
+
+/// `[AKS-01] title`, within Azure's 128-character limit.
+pub fn display_name(rule: &Rule) -> String {
+    truncate(&format!("[{}] {}", rule.id, rule.title), 128)
+}
+
+/// The summary, within Azure's 512-character limit.
+pub fn description(rule: &Rule) -> String {
+    truncate(rule.summary.trim(), 512)
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut t: String = s.chars().take(max - 1).collect();
+    t.push('…');
+    t
+}
+
+/// A definition of the bundle with the file stem it is written under.
+pub struct NamedDefinition<'a> {
+    pub rule: &'a Rule,
+    /// File stem under `definitions/` (the rule name).
+    pub file: String,
+    pub json: Value,
+}
+
+impl NamedDefinition<'_> {
+    pub fn name(&self) -> &str {
+        self.json["name"].as_str().expect("definitions have a name")
+    }
+    pub fn properties(&self) -> &Value {
+        &self.json["properties"]
+    }
+}
+
+/// Every definition of the bundle, in rule order: ARM-mode rules, and
+/// Kubernetes rules the Azure Policy add-on accepts (`Microsoft.Kubernetes.Data`).
+pub fn all_definitions(bundle: &Bundle) -> Vec<NamedDefinition<'_>> {
+    let mut out = Vec::new();
+    for rule in &bundle.rules {
+        if let Some(a) = &rule.azure {
+            out.push(NamedDefinition { rule, file: rule.name.clone(), json: definition_json(bundle, rule, a) });
+        }
+        // Kubernetes-mode definitions join here once the Gatekeeper stage provides them.
+    }
+    out
+}
