@@ -29,7 +29,7 @@ pub struct BuildSummary {
 /// Writes the bundle and the site. Nothing is written unless everything succeeded.
 pub fn build(bundle: &Bundle) -> Result<std::result::Result<BuildSummary, Diagnostics>> {
     let report = test::run(bundle, &test::Filter::default())?;
-    let notes = Vec::new();
+    let notes = gatekeeper::notes(bundle);
     if bundle.config.policybook.is_some() {
         let staging = Staging::new(&bundle.root.join(bundle.config.output_dir()))?;
         azure::emit(bundle, &staging)?;

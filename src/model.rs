@@ -100,7 +100,7 @@ pub struct AzureRule {
 
 impl AzureRule {
     pub fn default_effect(&self) -> &str {
-        &self.effects[0]
+        self.effects.first().map(String::as_str).unwrap_or("Audit")
     }
 }
 

@@ -36,11 +36,29 @@ impl SpanIndex {
         self.keys.get(path).or_else(|| self.values.get(path)).copied()
     }
 
-    /// The nearest known place for `path`, walking up to its parents.
+    /// The nearest known place of the value at `path`, walking up to its parents.
     pub fn nearest(&self, path: &str) -> Pos {
+        self.nearest_by(path, |p| self.value(p).or_else(|| self.keys.get(p).copied()))
+    }
+
+    /// The nearest known place of the key at `path` (for messages about the key itself).
+    pub fn nearest_key(&self, path: &str) -> Pos {
+        self.nearest_by(path, |p| self.key(p))
+    }
+
+    /// The first key named `name` at or below `prefix`, in document order.
+    pub fn find_key(&self, prefix: &str, name: &str) -> Option<Pos> {
+        self.keys
+            .iter()
+            .filter(|(p, _)| p.starts_with(prefix) && (p.as_str() == name || p.ends_with(&format!(".{name}"))))
+            .map(|(_, pos)| *pos)
+            .min()
+    }
+
+    fn nearest_by(&self, path: &str, get: impl Fn(&str) -> Option<Pos>) -> Pos {
         let mut p = path;
         loop {
-            if let Some(pos) = self.key(p) {
+            if let Some(pos) = get(p) {
                 return pos;
             }
             match p.rfind('.') {
@@ -149,9 +167,11 @@ mod tests {
         assert_eq!(idx.key("id"), Some((1, 1)));
         assert_eq!(idx.value("id"), Some((1, 5)));
         assert_eq!(idx.key("azure.effects"), Some((3, 3)));
-        assert_eq!(idx.value("azure.effects.1"), Some((3, 22)));
+        assert_eq!(idx.value("azure.effects.1"), Some((3, 20)));
         assert_eq!(idx.value("tests.0.name"), Some((5, 11)));
         assert_eq!(idx.key("tests.0.expect"), Some((6, 5)));
-        assert_eq!(idx.nearest("tests.0.expect.violations"), (6, 5));
+        assert_eq!(idx.nearest("tests.0.expect.violations"), (6, 13));
+        assert_eq!(idx.nearest_key("tests.0.expect.violations"), (6, 5));
+        assert_eq!(idx.find_key("tests", "expect"), Some((6, 5)));
     }
 }

@@ -48,7 +48,7 @@ pub fn definition_json(bundle: &Bundle, rule: &Rule, azure: &AzureRule) -> Value
             },
             "parameters": parameters,
             "policyRule": {
-                "if": azure.condition,
+                "if": schema_operands(&azure.condition),
                 "then": { "effect": "[parameters('effect')]" },
             },
         },
@@ -99,7 +99,39 @@ pub fn all_definitions(bundle: &Bundle) -> Vec<NamedDefinition<'_>> {
         if let Some(a) = &rule.azure {
             out.push(NamedDefinition { rule, file: rule.name.clone(), json: definition_json(bundle, rule, a) });
         }
-        // Kubernetes-mode definitions join here once the Gatekeeper stage provides them.
+        if rule.kubernetes.is_some() {
+            // None for Gatekeeper-only rules (their Rego reads data.inventory).
+            if let Some(json) = crate::gatekeeper::kubernetes_definition(bundle, rule) {
+                let file = if rule.azure.is_some() { format!("{}-k8s", rule.name) } else { rule.name.clone() };
+                out.push(NamedDefinition { rule, file, json });
+            }
+        }
     }
     out
+}
+
+/// Comparison operands as the official rule schema types them: `equals`,
+/// `notEquals` and the ordering operators take strings or numbers, so a boolean
+/// operand is written `"true"` / `"false"`, as built-in definitions do. Azure
+/// Policy compares `true` and `"true"` as equal, so the meaning is unchanged.
+pub fn schema_operands(v: &Value) -> Value {
+    const STRING_OR_NUMBER: &[&str] =
+        &["equals", "notequals", "greater", "greaterorequals", "less", "lessorequals", "like", "notlike", "contains", "notcontains"];
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, child)| {
+                    let child = match child {
+                        Value::Bool(b) if STRING_OR_NUMBER.contains(&k.to_ascii_lowercase().as_str()) => {
+                            Value::String(b.to_string())
+                        }
+                        other => schema_operands(other),
+                    };
+                    (k.clone(), child)
+                })
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(schema_operands).collect()),
+        other => other.clone(),
+    }
 }

@@ -23,12 +23,17 @@ pub fn epac_files(bundle: &Bundle, defs: &[NamedDefinition<'_>]) -> Vec<(String,
         m.insert("properties".into(), d.properties().clone());
         files.push((format!("policyDefinitions/{}.json", d.file), Value::Object(m)));
     }
+    let mut properties = set_properties(bundle, defs, DefinitionRef::EpacName);
+    // EPAC's schema allows only `name` (and `additionalMetadataId`) on a group.
+    for g in properties["policyDefinitionGroups"].as_array_mut().expect("groups") {
+        *g = json!({ "name": g["name"] });
+    }
     files.push((
         format!("policySetDefinitions/{}.json", pb.initiative.name),
         json!({
             "$schema": SET_SCHEMA,
             "name": pb.initiative.name,
-            "properties": set_properties(bundle, defs, DefinitionRef::EpacName),
+            "properties": properties,
         }),
     ));
     files

@@ -57,9 +57,10 @@ pub fn validate(bundle: &Bundle) -> Diagnostics {
         let json = definition_json(bundle, rule, a);
         let text = serde_json::to_string_pretty(&json).expect("serialisable");
         if let Err(e) = compile(&rule.name, &text, &registry) {
+            let (location, message) = place_compile_error(rule, &text, &e);
             d.error(
-                rule.locate("azure.if"),
-                format!("Azure Policy rejects the condition: {}", first_line(&e)),
+                location,
+                format!("Azure Policy rejects the condition: {message}"),
                 "fix the condition: one operator per condition, fully-qualified aliases, valid template expressions",
             );
         }
@@ -67,8 +68,28 @@ pub fn validate(bundle: &Bundle) -> Diagnostics {
     d
 }
 
-fn first_line(s: &str) -> String {
-    s.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")
+/// Maps a regorus error on the generated JSON back to the rule's YAML: regorus
+/// names a line of the JSON; the key on that line is found under `azure.if`.
+fn place_compile_error(rule: &crate::model::Rule, json: &str, error: &str) -> (crate::diagnostics::Location, String) {
+    let message = error
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("error:"))
+        .map(str::trim)
+        .next()
+        .unwrap_or_else(|| error.lines().next().unwrap_or(error).trim())
+        .to_string();
+    let json_line = regex::Regex::new(&format!(r"{}:(\d+):\d+", regex::escape(&rule.name)))
+        .ok()
+        .and_then(|re| re.captures(error))
+        .and_then(|c| c[1].parse::<usize>().ok())
+        .and_then(|n| json.lines().nth(n.saturating_sub(1)));
+    let key = json_line.and_then(|l| l.trim().strip_prefix('"')).and_then(|l| l.split('"').next());
+    let pos = key.and_then(|k| rule.spans.find_key("azure.if", k));
+    let location = match pos {
+        Some(p) => crate::diagnostics::Location::new(rule.location.file.clone(), p),
+        None => rule.locate("azure.if"),
+    };
+    (location, message)
 }
 
 /// Writes `azure/…` into the staging folder.

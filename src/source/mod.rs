@@ -4,6 +4,8 @@
 
 mod rule_file;
 
+pub use rule_file::{collect_fields, is_builtin_field};
+
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;

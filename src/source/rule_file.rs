@@ -35,7 +35,7 @@ struct RawRule {
     name: String,
     title: String,
     area: String,
-    severity: Severity,
+    severity: String,
     #[serde(default = "default_version")]
     version: String,
     summary: String,
@@ -129,18 +129,13 @@ struct RawViolations {
     message: Option<String>,
 }
 
-impl<'de> Deserialize<'de> for Severity {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        match s.to_ascii_lowercase().as_str() {
-            "low" => Ok(Severity::Low),
-            "medium" => Ok(Severity::Medium),
-            "high" => Ok(Severity::High),
-            "critical" => Ok(Severity::Critical),
-            _ => Err(serde::de::Error::custom(format!(
-                "unknown severity `{s}`, expected one of low, medium, high, critical"
-            ))),
-        }
+fn parse_severity(s: &str) -> Option<Severity> {
+    match s.to_ascii_lowercase().as_str() {
+        "low" => Some(Severity::Low),
+        "medium" => Some(Severity::Medium),
+        "high" => Some(Severity::High),
+        "critical" => Some(Severity::Critical),
+        _ => None,
     }
 }
 
@@ -188,6 +183,10 @@ pub fn load_rule(
     let at = |p: &str| Location::new(&file, spans.nearest(p));
 
     // 4. Meaning.
+    let severity = parse_severity(&raw.severity).unwrap_or_else(|| {
+        d.error(at("severity"), format!("unknown severity `{}`", raw.severity), "use one of low, medium, high, critical");
+        Severity::Medium
+    });
     if !is_slug(&raw.name) {
         d.error(at("name"), format!("rule name `{}` is not a slug", raw.name), "use lower-case letters, digits and `-` (it becomes file names and URLs)");
     }
@@ -222,12 +221,16 @@ pub fn load_rule(
         d.warning(at("id"), format!("rule {} has no tests", raw.id), "add a compliant and a non-compliant case under `tests:`");
     }
 
+    // A rule with errors is reported, not passed on: later stages only see sound rules.
+    if d.has_errors() {
+        return (None, d);
+    }
     let rule = Rule {
         id: raw.id,
         name: raw.name,
         title: raw.title,
         area: raw.area,
-        severity: raw.severity,
+        severity,
         version: raw.version,
         summary: raw.summary,
         description: raw.description,
@@ -457,7 +460,7 @@ fn check_map(m: &serde_yaml::Mapping, path: &str, known: &[&str], spans: &SpanIn
                 Some(s) => format!("did you mean `{s}`? Known keys here: {}", known.join(", ")),
                 None => format!("remove it; known keys here: {}", known.join(", ")),
             };
-            d.error(Location::new(file, spans.nearest(&full)), format!("unknown key `{k}`"), help);
+            d.error(Location::new(file, spans.nearest_key(&full)), format!("unknown key `{k}`"), help);
         }
     }
 }
@@ -480,7 +483,7 @@ fn strip_location(e: &serde_yaml::Error) -> String {
 
 /// Every `field` the condition reads — condition left sides, `count.field`,
 /// and `field('…')` / `current('…')` inside expressions — with its YAML path.
-fn collect_fields(v: &Value, path: &str, out: &mut Vec<(String, String)>) {
+pub fn collect_fields(v: &Value, path: &str, out: &mut Vec<(String, String)>) {
     match v {
         Value::Object(m) => {
             for (k, child) in m {
@@ -512,7 +515,7 @@ fn collect_fields(v: &Value, path: &str, out: &mut Vec<(String, String)>) {
 }
 
 /// Fields Azure Policy provides without an alias.
-fn is_builtin_field(f: &str) -> bool {
+pub fn is_builtin_field(f: &str) -> bool {
     let l = f.to_ascii_lowercase();
     matches!(l.as_str(), "name" | "fullname" | "kind" | "type" | "location" | "id" | "tags" | "identity" | "apiversion")
         || l.starts_with("identity.")

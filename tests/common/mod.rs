@@ -1,0 +1,116 @@
+//! Helpers shared by the integration tests: the repository root, temporary
+//! project copies, running the CLI, and offline JSON-schema validation.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Copies the named top-level entries of the repository into a fresh temp folder.
+pub fn copy_project(entries: &[&str]) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    for e in entries {
+        copy_tree(&repo_root().join(e), &tmp.path().join(e));
+    }
+    tmp
+}
+
+pub fn copy_tree(from: &Path, to: &Path) {
+    if from.is_file() {
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(from, to).unwrap();
+        return;
+    }
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.unwrap();
+        let rel = entry.path().strip_prefix(from).unwrap();
+        let dest = to.join(rel);
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&dest).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &dest).unwrap();
+        }
+    }
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs the policybook binary with `--root root`.
+pub fn policybook(root: &Path, args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_policybook"))
+        .arg("--root")
+        .arg(root)
+        .args(args)
+        .output()
+        .expect("run policybook");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+pub fn read_json(p: &Path) -> Value {
+    let text = std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+/// Loads a schema from tests/schemas, replacing the remote references the Azure
+/// schemas make with local equivalents (see tests/schemas/README.md).
+pub fn schema(rel: &str) -> Value {
+    let mut v = read_json(&repo_root().join("tests/schemas").join(rel));
+    // The rule schema pairs `expression` with exclusive alternatives (an effect
+    // enum), so there it is the real thing: a string in single brackets.
+    let expression = if rel.contains("policyDefinition.") {
+        serde_json::json!({ "type": "string", "pattern": "^\\[[^\\[].*\\]$" })
+    } else {
+        serde_json::json!({ "not": {} })
+    };
+    localise_refs(&mut v, &expression);
+    v
+}
+
+fn localise_refs(v: &mut Value, expression: &Value) {
+    match v {
+        Value::Object(m) => {
+            if let Some(Value::String(r)) = m.get("$ref") {
+                if r.ends_with("common/definitions.json#/definitions/expression") {
+                    // Every use is `oneOf: [<typed schema>, expression]`; the typed branch
+                    // often accepts any value (`{}`), so a matching expression branch would
+                    // make `oneOf` fail on every ARM expression. Never matching keeps the
+                    // typed branch as the one that decides.
+                    m.remove("$ref");
+                    for (k, x) in expression.as_object().unwrap() {
+                        m.insert(k.clone(), x.clone());
+                    }
+                } else if r.contains("Microsoft.Resources.Deployments.json") {
+                    m.remove("$ref");
+                    m.insert("type".into(), Value::String("object".into()));
+                }
+            }
+            m.values_mut().for_each(|x| localise_refs(x, expression));
+        }
+        Value::Array(a) => a.iter_mut().for_each(|x| localise_refs(x, expression)),
+        _ => {}
+    }
+}
+
+/// Validates `instance` against `schema` (optionally through a `$ref` inside it);
+/// returns the error messages.
+pub fn validate(schema: &Value, pointer: Option<&str>, instance: &Value) -> Vec<String> {
+    let mut root = schema.clone();
+    if let Some(p) = pointer {
+        root["allOf"] = serde_json::json!([{ "$ref": format!("#{p}") }]);
+    }
+    let validator = jsonschema::validator_for(&root).expect("schema compiles");
+    validator.iter_errors(instance).map(|e| format!("{} at {}", e, e.instance_path)).collect()
+}
