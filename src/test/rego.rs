@@ -1,10 +1,149 @@
-//! Kubernetes cases: the rule's Rego evaluated with gator's input semantics.
-//! (Being written: see issue 3.)
+//! Kubernetes cases: the rule's Rego evaluated with gator's semantics.
+//!
+//! Per case: the constraint's `match` decides whether the object is reviewed at
+//! all (unmatched → no violations); `input.review` is the AdmissionRequest gator
+//! builds (`operation: CREATE` here, the object as `object`, `oldObject: null`);
+//! `input.parameters` are the constraint's parameters (defaults, then the case's
+//! overrides); `data.inventory` holds the case's `inventory:` objects. One
+//! engine is compiled per rule and cloned per case; cases run in parallel.
+//! A Rego evaluation error is an `Error` outcome, never counted as a violation.
 
-use super::{CaseResult, Filter};
-use crate::model::Rule;
+use rayon::prelude::*;
+use serde_json::Value;
+
+use super::{CaseResult, Filter, Outcome, Target};
+use crate::gatekeeper::{case_parameters, eval, matcher};
+use crate::model::{Expectation, Rule, TestCase, ViolationCount};
+
+/// `violations: yes`, `violations: 2`, with ` matching /re/` when a message is expected.
+pub fn expected_text(count: ViolationCount, message: Option<&str>) -> String {
+    let c = match count {
+        ViolationCount::Yes => "yes".to_string(),
+        ViolationCount::No => "no".to_string(),
+        ViolationCount::Exactly(n) => n.to_string(),
+    };
+    match message {
+        Some(m) => format!("violations: {c} matching /{m}/"),
+        None => format!("violations: {c}"),
+    }
+}
+
+/// Whether `n` results (those matching the message) satisfy the count.
+pub fn count_holds(count: ViolationCount, n: usize) -> bool {
+    match count {
+        ViolationCount::Yes => n >= 1,
+        ViolationCount::No => n == 0,
+        ViolationCount::Exactly(k) => n == k,
+    }
+}
 
 /// Runs the rule's Kubernetes cases (those expecting violations).
-pub fn run_rule(_rule: &Rule, _filter: &Filter) -> Vec<CaseResult> {
-    Vec::new()
+pub fn run_rule(rule: &Rule, filter: &Filter) -> Vec<CaseResult> {
+    let Some(k) = &rule.kubernetes else {
+        return Vec::new();
+    };
+    let cases: Vec<(usize, &TestCase)> = rule
+        .tests
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.expect.is_kubernetes() && filter.selects(rule, &t.name))
+        .collect();
+    if cases.is_empty() {
+        return Vec::new();
+    }
+    let template = eval::Template::compile(&k.rego, &k.libs, false);
+    cases
+        .par_iter()
+        .map(|(i, t)| {
+            let Expectation::Violations { count, message } = &t.expect else {
+                unreachable!("filtered above")
+            };
+            let mut r = CaseResult {
+                rule_id: rule.id.clone(),
+                rule_name: rule.name.clone(),
+                case: t.name.clone(),
+                index: *i,
+                target: Target::Kubernetes,
+                outcome: Outcome::Error,
+                expected: expected_text(*count, message.as_deref()),
+                got: String::new(),
+                messages: vec![],
+                location: super::location_text(&t.location),
+            };
+            let template = match &template {
+                Ok(t) => t,
+                Err(e) => {
+                    r.got = "error".into();
+                    r.messages = vec![format!("the template does not compile: {e}")];
+                    return r;
+                }
+            };
+            match evaluate_case(rule, t, template) {
+                Err(e) => {
+                    r.got = "error".into();
+                    r.messages = vec![e];
+                }
+                Ok(results) => {
+                    let re = message
+                        .as_deref()
+                        .map(|m| regex::Regex::new(m).expect("validated by the loader"));
+                    let n = eval::count_matching(&results, re.as_ref());
+                    r.got = match &re {
+                        Some(_) => format!("violations: {} ({n} matching)", results.len()),
+                        None => format!("violations: {}", results.len()),
+                    };
+                    r.outcome = if count_holds(*count, n) {
+                        Outcome::Pass
+                    } else {
+                        Outcome::Fail
+                    };
+                    let mut msgs: Vec<String> = results.into_iter().map(|v| v.msg).collect();
+                    msgs.sort();
+                    r.messages = msgs;
+                }
+            }
+            r
+        })
+        .collect()
+}
+
+/// The violations gator would report for one case (empty when the match skips the object).
+pub fn evaluate_case(
+    rule: &Rule,
+    t: &TestCase,
+    template: &eval::Template,
+) -> Result<Vec<eval::Violation>, String> {
+    let k = rule.kubernetes.as_ref().expect("a Kubernetes rule");
+    let obj = t.input.value();
+    let review = if eval::is_admission_review(obj) {
+        eval::review_for_admission(obj)?
+    } else {
+        eval::Review::of_object(obj, "CREATE")
+    };
+    let namespaces: Vec<Value> = t
+        .inventory
+        .iter()
+        .filter(|o| eval::group_kind(o) == (String::new(), "Namespace".to_string()))
+        .cloned()
+        .collect();
+    let mut matched = false;
+    for o in &review.match_objects {
+        // A match error is an autoreject in Gatekeeper: one violation.
+        match matcher::matches(&k.match_, o, &namespaces) {
+            Ok(true) => matched = true,
+            Ok(false) => {}
+            Err(e) => {
+                return Ok(vec![eval::Violation {
+                    msg: format!("autoreject: {e}"),
+                    details: Value::Null,
+                }]);
+            }
+        }
+    }
+    if !matched {
+        return Ok(vec![]);
+    }
+    let params = Value::Object(case_parameters(k, &t.parameters));
+    let inventory = eval::inventory(&t.inventory);
+    template.evaluate(&review.review, &params, &inventory)
 }

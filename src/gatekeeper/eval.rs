@@ -1,0 +1,433 @@
+//! Gatekeeper's evaluation, reproduced with regorus: one compiled engine per
+//! ConstraintTemplate, cloned per review; `input.review` and `data.inventory`
+//! built the way gator builds them; results read from `violation`.
+
+use serde_json::{json, Map, Value};
+
+/// One result of a template's `violation` rule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Violation {
+    pub msg: String,
+    pub details: Value,
+}
+
+/// A template that failed to compile: which module (0 = the template's `rego`,
+/// i + 1 = `libs[i]`), where in it (1-based line/column when regorus says), and why.
+#[derive(Debug, Clone)]
+pub struct CompileError {
+    pub module: usize,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub message: String,
+}
+
+impl std::fmt::Display for CompileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let what = if self.module == 0 {
+            "rego".to_string()
+        } else {
+            format!("libs[{}]", self.module - 1)
+        };
+        match self.line {
+            Some(l) => write!(f, "{what} line {l}: {}", self.message),
+            None => write!(f, "{what}: {}", self.message),
+        }
+    }
+}
+
+/// A compiled ConstraintTemplate target.
+#[derive(Clone)]
+pub struct Template {
+    /// Package of the template module, e.g. `data.k8sazurenopodidentity`.
+    pub package: String,
+    engine: regorus::Engine,
+}
+
+impl Template {
+    /// Compiles the template's Rego and libs (v0 syntax unless `rego_v1`).
+    pub fn compile(rego: &str, libs: &[String], rego_v1: bool) -> Result<Template, CompileError> {
+        let mut engine = regorus::Engine::new();
+        engine.set_rego_v0(!rego_v1);
+        engine.set_strict_builtin_errors(false);
+        let package = engine
+            .add_policy("template.rego".into(), rego.to_string())
+            .map_err(|e| parse_error(0, &e))?;
+        for (i, lib) in libs.iter().enumerate() {
+            let name = format!("lib_{i}.rego");
+            let pkg = engine
+                .add_policy(name, lib.clone())
+                .map_err(|e| parse_error(i + 1, &e))?;
+            if !pkg.starts_with("data.lib.") {
+                return Err(CompileError {
+                    module: i + 1,
+                    line: Some(1),
+                    column: Some(1),
+                    message: format!("library package `{}` is not under `lib.` (Gatekeeper requires `package lib.<name>`)", pkg.trim_start_matches("data.")),
+                });
+            }
+        }
+        let mut t = Template { package, engine };
+        // Prepare once (analysis, scheduling) so that unsafe variables, unknown
+        // functions and the like surface now, not on the first review.
+        let probe = json!({"review": {"kind": {"group": "", "version": "v1", "kind": "ConfigMap"}, "object": {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "probe"}}, "operation": "CREATE", "userInfo": {}, "oldObject": null}, "parameters": {}});
+        t.engine
+            .add_data(to_regorus(&json!({"inventory": {}})))
+            .map_err(|e| parse_error(0, &e))?;
+        t.engine.set_input(to_regorus(&probe));
+        let rule = format!("{}.violation", t.package);
+        if let Err(e) = t.engine.eval_rule(rule) {
+            return Err(parse_error(0, &e));
+        }
+        t.engine.clear_data();
+        Ok(t)
+    }
+
+    /// Evaluates `violation` for one review. `inventory` is the `data.inventory` document.
+    pub fn evaluate(
+        &self,
+        review: &Value,
+        parameters: &Value,
+        inventory: &Value,
+    ) -> Result<Vec<Violation>, String> {
+        let mut engine = self.engine.clone();
+        engine
+            .add_data(to_regorus(&json!({ "inventory": inventory })))
+            .map_err(|e| compact_error(&format!("{e:#}")))?;
+        engine.set_input(to_regorus(
+            &json!({"review": review, "parameters": parameters}),
+        ));
+        let v = engine
+            .eval_rule(format!("{}.violation", self.package))
+            .map_err(|e| compact_error(&format!("{e:#}")))?;
+        let v: Value = serde_json::to_value(&v).map_err(|e| e.to_string())?;
+        let items: Vec<Value> = match v {
+            Value::Array(a) => a,
+            Value::Null => vec![],
+            Value::String(s) if s == "<undefined>" => vec![],
+            Value::Object(ref o) if o.is_empty() => vec![],
+            other => {
+                // A set serialises as an array; anything else means `violation` is not a set.
+                if other.is_object() {
+                    return Err(format!("`violation` must be a set of objects, got {other}"));
+                }
+                vec![other]
+            }
+        };
+        let mut out = Vec::new();
+        for r in items {
+            let Value::Object(o) = r else {
+                return Err(format!("a `violation` result must be an object, got {r}"));
+            };
+            let msg = match o.get("msg") {
+                Some(Value::String(s)) => s.clone(),
+                Some(other) => other.to_string(),
+                None => return Err("a `violation` result has no `msg`".into()),
+            };
+            let details = o
+                .get("details")
+                .cloned()
+                .unwrap_or_else(|| Value::Object(Map::new()));
+            out.push(Violation { msg, details });
+        }
+        Ok(out)
+    }
+}
+
+fn to_regorus(v: &Value) -> regorus::Value {
+    regorus::Value::from(v.clone())
+}
+
+/// A regorus error on one line: `<file>:<line>:<col>: <message>` when regorus
+/// points at a place (it prints `--> file:line:col`, a source excerpt, then
+/// `error: message`).
+pub fn compact_error(text: &str) -> String {
+    let place = regex::Regex::new(r"-->\s*(\S+:\d+:\d+)").expect("valid regex");
+    let msg = text
+        .lines()
+        .rev()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("error:")
+                .map(|m| m.trim().to_string())
+        })
+        .unwrap_or_else(|| {
+            text.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ")
+        });
+    match place.captures(text) {
+        Some(c) => format!("{}: {msg}", &c[1]),
+        None => msg,
+    }
+}
+
+/// Pulls the module, line and column out of a regorus error.
+fn parse_error(module: usize, e: &anyhow::Error) -> CompileError {
+    let text = format!("{e:#}");
+    let place = regex::Regex::new(r"(template|lib_(\d+))\.rego:(\d+):(\d+)").expect("valid regex");
+    let compact = compact_error(&text);
+    match place.captures(&text) {
+        Some(c) => {
+            let module = match c.get(2) {
+                Some(i) => i.as_str().parse::<usize>().map(|i| i + 1).unwrap_or(module),
+                None => 0,
+            };
+            let message = compact
+                .split_once(": ")
+                .map(|(_, m)| m.to_string())
+                .unwrap_or(compact);
+            CompileError {
+                module,
+                line: c[3].parse().ok(),
+                column: c[4].parse().ok(),
+                message,
+            }
+        }
+        None => CompileError {
+            module,
+            line: None,
+            column: None,
+            message: compact,
+        },
+    }
+}
+
+/// `group`, `version` of an `apiVersion` (`apps/v1` → (`apps`, `v1`); `v1` → (``, `v1`)).
+pub fn split_api_version(api_version: &str) -> (String, String) {
+    match api_version.rsplit_once('/') {
+        Some((g, v)) => (g.to_string(), v.to_string()),
+        None => (String::new(), api_version.to_string()),
+    }
+}
+
+/// `(group, kind)` of an object.
+pub fn group_kind(obj: &Value) -> (String, String) {
+    let (g, _) = split_api_version(
+        obj.get("apiVersion")
+            .and_then(Value::as_str)
+            .unwrap_or_default(),
+    );
+    (
+        g,
+        obj.get("kind")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string(),
+    )
+}
+
+pub fn meta_str<'a>(obj: &'a Value, key: &str) -> &'a str {
+    obj.get("metadata")
+        .and_then(|m| m.get(key))
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+}
+
+/// The `input.review` gator builds for a plain object (an `AdmissionRequest`
+/// as JSON; `name`/`namespace` omitted when empty, `oldObject`/`options` null).
+pub fn review_for_object(obj: &Value, operation: &str) -> Value {
+    let (group, version) = split_api_version(
+        obj.get("apiVersion")
+            .and_then(Value::as_str)
+            .unwrap_or_default(),
+    );
+    let kind = obj.get("kind").and_then(Value::as_str).unwrap_or_default();
+    let mut r = Map::new();
+    r.insert("uid".into(), json!(""));
+    r.insert(
+        "kind".into(),
+        json!({"group": group, "version": version, "kind": kind}),
+    );
+    r.insert(
+        "resource".into(),
+        json!({"group": "", "version": "", "resource": ""}),
+    );
+    let name = meta_str(obj, "name");
+    if !name.is_empty() {
+        r.insert("name".into(), json!(name));
+    }
+    let ns = meta_str(obj, "namespace");
+    if !ns.is_empty() {
+        r.insert("namespace".into(), json!(ns));
+    }
+    r.insert("operation".into(), json!(operation));
+    r.insert("userInfo".into(), json!({}));
+    r.insert("object".into(), obj.clone());
+    r.insert("oldObject".into(), Value::Null);
+    r.insert("options".into(), Value::Null);
+    r.insert("namespaceObject".into(), Value::Null);
+    Value::Object(r)
+}
+
+/// What a case reviews: the review document plus the object(s) `match` looks at.
+#[derive(Debug, Clone)]
+pub struct Review {
+    pub review: Value,
+    /// `object` and/or `oldObject` (an AdmissionReview matches when either matches).
+    pub match_objects: Vec<Value>,
+}
+
+impl Review {
+    pub fn of_object(obj: &Value, operation: &str) -> Review {
+        Review {
+            review: review_for_object(obj, operation),
+            match_objects: vec![obj.clone()],
+        }
+    }
+}
+
+const ADMISSION_REQUEST_KEYS: &[&str] = &[
+    "uid",
+    "kind",
+    "resource",
+    "subResource",
+    "requestKind",
+    "requestResource",
+    "requestSubResource",
+    "name",
+    "namespace",
+    "operation",
+    "userInfo",
+    "object",
+    "oldObject",
+    "dryRun",
+    "options",
+];
+
+/// Whether a case object is an `admission.k8s.io` AdmissionReview.
+pub fn is_admission_review(obj: &Value) -> bool {
+    let (g, k) = group_kind(obj);
+    g == "admission.k8s.io" && k == "AdmissionReview"
+}
+
+/// The review gator builds from an AdmissionReview case object: the request as
+/// given (`operation`, `userInfo`, `oldObject` come through; `kind` as written).
+pub fn review_for_admission(obj: &Value) -> Result<Review, String> {
+    for k in obj.as_object().into_iter().flat_map(|m| m.keys()) {
+        if !["apiVersion", "kind", "request", "response"].contains(&k.as_str()) {
+            return Err(format!("AdmissionReview has an unknown field `{k}`"));
+        }
+    }
+    let Some(req) = obj.get("request").and_then(Value::as_object) else {
+        return Err("AdmissionReview has no `request`".into());
+    };
+    for k in req.keys() {
+        if !ADMISSION_REQUEST_KEYS.contains(&k.as_str()) {
+            return Err(format!(
+                "AdmissionReview request has an unknown field `{k}`"
+            ));
+        }
+    }
+    let object = req.get("object").filter(|v| !v.is_null()).cloned();
+    let old = req.get("oldObject").filter(|v| !v.is_null()).cloned();
+    if object.is_none() && old.is_none() {
+        return Err("AdmissionReview request has neither `object` nor `oldObject`".into());
+    }
+    let operation = req
+        .get("operation")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let kind = req.get("kind").cloned().unwrap_or_else(|| json!({}));
+    let kind = json!({
+        "group": kind.get("group").and_then(Value::as_str).unwrap_or_default(),
+        "version": kind.get("version").and_then(Value::as_str).unwrap_or_default(),
+        "kind": kind.get("kind").and_then(Value::as_str).unwrap_or_default(),
+    });
+    let resource = req.get("resource").cloned().unwrap_or_else(|| json!({}));
+    let resource = json!({
+        "group": resource.get("group").and_then(Value::as_str).unwrap_or_default(),
+        "version": resource.get("version").and_then(Value::as_str).unwrap_or_default(),
+        "resource": resource.get("resource").and_then(Value::as_str).unwrap_or_default(),
+    });
+    let mut r = Map::new();
+    r.insert("uid".into(), req.get("uid").cloned().unwrap_or(json!("")));
+    r.insert("kind".into(), kind);
+    r.insert("resource".into(), resource);
+    for k in [
+        "subResource",
+        "requestKind",
+        "requestResource",
+        "requestSubResource",
+        "name",
+        "namespace",
+    ] {
+        if let Some(v) = req
+            .get(k)
+            .filter(|v| !v.is_null() && v.as_str() != Some(""))
+        {
+            r.insert(k.into(), v.clone());
+        }
+    }
+    r.insert("operation".into(), json!(operation));
+    r.insert(
+        "userInfo".into(),
+        req.get("userInfo")
+            .cloned()
+            .filter(|v| !v.is_null())
+            .unwrap_or(json!({})),
+    );
+    // DELETE reviews the old object as the object.
+    let reviewed = if operation == "DELETE" {
+        old.clone().or(object.clone())
+    } else {
+        object.clone()
+    };
+    r.insert("object".into(), reviewed.unwrap_or(Value::Null));
+    r.insert("oldObject".into(), old.clone().unwrap_or(Value::Null));
+    if let Some(d) = req.get("dryRun").filter(|v| !v.is_null()) {
+        r.insert("dryRun".into(), d.clone());
+    }
+    r.insert(
+        "options".into(),
+        req.get("options").cloned().unwrap_or(Value::Null),
+    );
+    r.insert("namespaceObject".into(), Value::Null);
+    let match_objects = object.into_iter().chain(old).collect();
+    Ok(Review {
+        review: Value::Object(r),
+        match_objects,
+    })
+}
+
+/// `data.inventory` from objects: `cluster[gv][kind][name]` for cluster-scoped
+/// objects, `namespace[ns][gv][kind][name]` otherwise; `{}` when empty.
+pub fn inventory(objects: &[Value]) -> Value {
+    let mut root = Map::new();
+    for o in objects {
+        let gv = o
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let kind = o.get("kind").and_then(Value::as_str).unwrap_or_default();
+        let name = meta_str(o, "name");
+        let ns = meta_str(o, "namespace");
+        let mut path: Vec<&str> = if ns.is_empty() {
+            vec!["cluster"]
+        } else {
+            vec!["namespace", ns]
+        };
+        path.extend([gv, kind]);
+        let mut cur = &mut root;
+        for p in path {
+            cur = cur
+                .entry(p.to_string())
+                .or_insert_with(|| Value::Object(Map::new()))
+                .as_object_mut()
+                .expect("inventory levels are objects");
+        }
+        cur.insert(name.to_string(), o.clone());
+    }
+    Value::Object(root)
+}
+
+/// Assertion semantics of gator: counts results whose message matches
+/// `message` (unanchored, case-sensitive; all when absent).
+pub fn count_matching(results: &[Violation], message: Option<&regex::Regex>) -> usize {
+    results
+        .iter()
+        .filter(|r| message.is_none_or(|re| re.is_match(&r.msg)))
+        .count()
+}

@@ -1,0 +1,98 @@
+//! Bad `kubernetes:` sections each stop the build with a `file:line` message
+//! and write nothing. The fixture project (tests/fixtures/gatekeeper/project)
+//! builds; each file under tests/fixtures/gatekeeper/bad/ replaces its rule.
+
+mod common;
+
+use std::path::Path;
+
+fn fixture() -> std::path::PathBuf {
+    common::repo_root().join("tests/fixtures/gatekeeper")
+}
+
+/// Builds the fixture project with `bad` as its rule; returns the run and the project folder.
+fn build_with(bad: Option<&str>) -> (common::Run, tempfile::TempDir) {
+    let tmp = tempfile::tempdir().unwrap();
+    common::copy_tree(&fixture().join("project"), tmp.path());
+    if let Some(b) = bad {
+        std::fs::copy(
+            fixture().join("bad").join(b),
+            tmp.path().join("policies/k8s-good.yaml"),
+        )
+        .unwrap();
+    }
+    let run = common::policybook(tmp.path(), &["build"]);
+    (run, tmp)
+}
+
+fn assert_rejected(bad: &str, place: &str, words: &str) {
+    let (run, tmp) = build_with(Some(bad));
+    assert_eq!(run.code, 2, "{bad}: exit {}\n{}", run.code, run.stderr);
+    let line = run
+        .stderr
+        .lines()
+        .find(|l| l.starts_with(&format!("policies/k8s-good.yaml:{place}")))
+        .unwrap_or_else(|| panic!("{bad}: no message at {place}:\n{}", run.stderr));
+    assert!(
+        line.contains("error:") && line.contains(words),
+        "{bad}: {line}"
+    );
+    assert!(run.stderr.contains("nothing was written"), "{}", run.stderr);
+    assert!(!tmp.path().join("dist").exists(), "{bad}: dist was written");
+    let leftovers: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name())
+        .filter(|n| n.to_string_lossy().contains("dist"))
+        .collect();
+    assert!(
+        leftovers.is_empty(),
+        "{bad}: staging left behind: {leftovers:?}"
+    );
+}
+
+#[test]
+fn the_fixture_project_builds() {
+    let (run, tmp) = build_with(None);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(tmp
+        .path()
+        .join("dist/gatekeeper/templates/k8sfixtureownerlabel.yaml")
+        .is_file());
+    assert!(tmp
+        .path()
+        .join("dist/gatekeeper/constraints/fx-good.yaml")
+        .is_file());
+    assert!(Path::new(&tmp.path().join("dist/gatekeeper/suites/fx-good/suite.yaml")).is_file());
+}
+
+#[test]
+fn rego_syntax_error_is_reported_at_its_line() {
+    // The bracket opened on line 23 is found missing where `msg` starts, line 24.
+    assert_rejected("rego-syntax-error.yaml", "24:7:", "does not compile");
+}
+
+#[test]
+fn rego_compile_error_is_reported_at_its_line_and_column() {
+    assert_rejected("rego-unsafe-variable.yaml", "24:43:", "undefined_name");
+}
+
+#[test]
+fn unknown_match_kind_is_reported() {
+    assert_rejected("unknown-match-kind.yaml", "12:17:", "unknown kind `Podd`");
+}
+
+#[test]
+fn malformed_kinds_entry_is_reported() {
+    assert_rejected("malformed-kinds-entry.yaml", "11:", "kinds entry");
+}
+
+#[test]
+fn default_that_violates_the_schema_is_reported() {
+    assert_rejected("default-violates-schema.yaml", "17:", "default");
+}
+
+#[test]
+fn library_outside_lib_is_reported() {
+    assert_rejected("lib-outside-lib.yaml", "20:7:", "not under `lib.`");
+}
