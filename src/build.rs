@@ -39,7 +39,11 @@ pub fn build(bundle: &Bundle) -> Result<std::result::Result<BuildSummary, Diagno
             return Ok(Err(site_diags));
         }
         staging.commit()?;
-        Ok(Ok(BuildSummary { report, notes, site_diagnostics: site_diags }))
+        Ok(Ok(BuildSummary {
+            report,
+            notes,
+            site_diagnostics: site_diags,
+        }))
     } else {
         let staging = Staging::new(&bundle.root.join(bundle.config.site_dir()))?;
         let site_diags = site::render(bundle, &report, staging.path())?;
@@ -47,6 +51,10 @@ pub fn build(bundle: &Bundle) -> Result<std::result::Result<BuildSummary, Diagno
             return Ok(Err(site_diags));
         }
         staging.commit()?;
-        Ok(Ok(BuildSummary { report, notes, site_diagnostics: site_diags }))
+        Ok(Ok(BuildSummary {
+            report,
+            notes,
+            site_diagnostics: site_diags,
+        }))
     }
 }

@@ -51,7 +51,10 @@ impl CheckResult {
                 s.push_str("  ok: no control fires\n");
             }
             for f in &r.findings {
-                s.push_str(&format!("  {:<8} {:<8} {}\n", f.control_id, f.effect, f.title));
+                s.push_str(&format!(
+                    "  {:<8} {:<8} {}\n",
+                    f.control_id, f.effect, f.title
+                ));
                 for m in &f.messages {
                     s.push_str(&format!("           {m}\n"));
                 }
@@ -59,7 +62,10 @@ impl CheckResult {
         }
         let n = self.findings().count();
         let deny = self.findings().filter(|f| Self::is_deny(f)).count();
-        s.push_str(&format!("\n{} resource(s) checked, {n} finding(s), {deny} deny\n", self.resources.len()));
+        s.push_str(&format!(
+            "\n{} resource(s) checked, {n} finding(s), {deny} deny\n",
+            self.resources.len()
+        ));
         s
     }
 
@@ -106,52 +112,87 @@ pub fn check_files(bundle: &Bundle, files: &[PathBuf]) -> anyhow::Result<CheckRe
         result.resources.push(check_arm(bundle, &evaluator, obj)?);
     }
     // All given manifests together form the inventory, as they would in a cluster.
-    let labelled: Vec<(String, Value)> = kube.iter().map(|o| (o.source.clone(), o.value.clone())).collect();
-    for (obj, found) in kube.iter().zip(crate::gatekeeper::check_objects(bundle, &labelled)) {
+    let labelled: Vec<(String, Value)> = kube
+        .iter()
+        .map(|o| (o.source.clone(), o.value.clone()))
+        .collect();
+    for (obj, found) in kube
+        .iter()
+        .zip(crate::gatekeeper::check_objects(bundle, &labelled))
+    {
         let v = &obj.value;
         result.resources.push(ResourceResult {
             source: found.label,
             kind: format!(
                 "{}/{}",
-                v.get("apiVersion").and_then(Value::as_str).unwrap_or_default(),
+                v.get("apiVersion")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default(),
                 v.get("kind").and_then(Value::as_str).unwrap_or_default()
             ),
             name: kube_name(v),
             findings: found
                 .findings
                 .into_iter()
-                .map(|f| Finding { control_id: f.control_id, title: f.title, effect: f.enforcement_action, messages: f.messages })
+                .map(|f| Finding {
+                    control_id: f.control_id,
+                    title: f.title,
+                    effect: f.enforcement_action,
+                    messages: f.messages,
+                })
                 .collect(),
         });
     }
     Ok(result)
 }
 
-fn check_arm(bundle: &Bundle, evaluator: &Evaluator, obj: &InputObject) -> anyhow::Result<ResourceResult> {
+fn check_arm(
+    bundle: &Bundle,
+    evaluator: &Evaluator,
+    obj: &InputObject,
+) -> anyhow::Result<ResourceResult> {
     let v = &obj.value;
     let mut findings = Vec::new();
     for rule in bundle.rules.iter().filter(|r| r.azure.is_some()) {
-        let Some(def) = evaluator.definition(&rule.id) else { continue };
+        let Some(def) = evaluator.definition(&rule.id) else {
+            continue;
+        };
         let verdict = evaluator
             .evaluate(def, v, &Map::new())
             .map_err(|e| anyhow::anyhow!("{}: evaluating {} failed: {e}", obj.source, rule.id))?;
         if let Verdict::Effect(e) = verdict {
             if !e.eq_ignore_ascii_case("disabled") {
-                findings.push(Finding { control_id: rule.id.clone(), title: rule.title.clone(), effect: e, messages: vec![] });
+                findings.push(Finding {
+                    control_id: rule.id.clone(),
+                    title: rule.title.clone(),
+                    effect: e,
+                    messages: vec![],
+                });
             }
         }
     }
     Ok(ResourceResult {
         source: obj.source.clone(),
-        kind: v.get("type").and_then(Value::as_str).unwrap_or("(no type)").to_string(),
-        name: v.get("name").and_then(Value::as_str).unwrap_or_default().to_string(),
+        kind: v
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or("(no type)")
+            .to_string(),
+        name: v
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string(),
         findings,
     })
 }
 
 fn kube_name(v: &Value) -> String {
     let m = &v["metadata"];
-    match (m.get("namespace").and_then(Value::as_str), m.get("name").and_then(Value::as_str)) {
+    match (
+        m.get("namespace").and_then(Value::as_str),
+        m.get("name").and_then(Value::as_str),
+    ) {
         (Some(ns), Some(n)) => format!("{ns}/{n}"),
         (None, Some(n)) => n.to_string(),
         _ => String::new(),
@@ -159,7 +200,9 @@ fn kube_name(v: &Value) -> String {
 }
 
 fn is_kubernetes_object(v: &Value) -> bool {
-    v.get("type").is_none() && v.get("kind").and_then(Value::as_str).is_some() && v.get("apiVersion").is_some()
+    v.get("type").is_none()
+        && v.get("kind").and_then(Value::as_str).is_some()
+        && v.get("apiVersion").is_some()
 }
 
 /// Objects of one file: ARM JSON as a resource, an array, a template's
@@ -167,13 +210,20 @@ fn is_kubernetes_object(v: &Value) -> bool {
 /// list output; or multi-document Kubernetes YAML with `List` kinds expanded.
 pub fn read_inputs(path: &Path) -> anyhow::Result<Vec<InputObject>> {
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{name}: cannot read: {e}"))?;
-    let is_yaml = matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"));
+    let text =
+        std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{name}: cannot read: {e}"))?;
+    let is_yaml = matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("yaml" | "yml")
+    );
     let docs: Vec<Value> = if is_yaml {
         let mut docs = Vec::new();
         for doc in serde_yaml::Deserializer::from_str(&text) {
             let v = Value::deserialize(doc).map_err(|e| {
-                let at = e.location().map(|l| format!(":{}:{}", l.line(), l.column())).unwrap_or_default();
+                let at = e
+                    .location()
+                    .map(|l| format!(":{}:{}", l.line(), l.column()))
+                    .unwrap_or_default();
                 anyhow::anyhow!("{name}{at}: invalid YAML: {e}")
             })?;
             if !v.is_null() {
@@ -194,7 +244,14 @@ pub fn read_inputs(path: &Path) -> anyhow::Result<Vec<InputObject>> {
     Ok(values
         .into_iter()
         .enumerate()
-        .map(|(i, value)| InputObject { source: if many { format!("{name}#{i}") } else { name.clone() }, value })
+        .map(|(i, value)| InputObject {
+            source: if many {
+                format!("{name}#{i}")
+            } else {
+                name.clone()
+            },
+            value,
+        })
         .collect())
 }
 
@@ -202,7 +259,10 @@ fn flatten(v: Value, parent_type: Option<&str>, out: &mut Vec<Value>) {
     match v {
         Value::Array(items) => items.into_iter().for_each(|i| flatten(i, parent_type, out)),
         Value::Object(mut m) => {
-            let is_template = m.get("$schema").and_then(Value::as_str).is_some_and(|s| s.contains("DeploymentTemplate"))
+            let is_template = m
+                .get("$schema")
+                .and_then(Value::as_str)
+                .is_some_and(|s| s.contains("DeploymentTemplate"))
                 || (m.contains_key("resources") && m.contains_key("contentVersion"));
             if is_template {
                 if let Some(r) = m.remove("resources") {
@@ -211,12 +271,19 @@ fn flatten(v: Value, parent_type: Option<&str>, out: &mut Vec<Value>) {
                 return;
             }
             // `az rest` / REST list output: {"value": [...], "nextLink"?}
-            if m.len() <= 2 && m.get("value").is_some_and(Value::is_array) && !m.contains_key("type") {
+            if m.len() <= 2
+                && m.get("value").is_some_and(Value::is_array)
+                && !m.contains_key("type")
+            {
                 flatten(m.remove("value").expect("checked"), None, out);
                 return;
             }
             // Kubernetes `List` kinds.
-            if m.get("kind").and_then(Value::as_str).is_some_and(|k| k == "List" || k.ends_with("List")) && m.get("items").is_some_and(Value::is_array) {
+            if m.get("kind")
+                .and_then(Value::as_str)
+                .is_some_and(|k| k == "List" || k.ends_with("List"))
+                && m.get("items").is_some_and(Value::is_array)
+            {
                 flatten(m.remove("items").expect("checked"), None, out);
                 return;
             }

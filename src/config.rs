@@ -166,11 +166,12 @@ impl Config {
     /// Parses book.toml text; errors carry a 1-based line and column.
     pub fn parse(text: &str) -> Result<Config, ConfigError> {
         toml::from_str::<Config>(text).map_err(|e| {
-            let (line, column) = e
-                .span()
-                .map(|s| line_col(text, s.start))
-                .unwrap_or((1, 1));
-            ConfigError { line, column, message: e.message().to_string() }
+            let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
+            ConfigError {
+                line,
+                column,
+                message: e.message().to_string(),
+            }
         })
     }
 
@@ -187,7 +188,10 @@ impl Config {
 
     /// Bundle output root relative to the project root (`dist` unless configured).
     pub fn output_dir(&self) -> &str {
-        self.policybook.as_ref().map(|p| p.output.as_str()).unwrap_or("dist")
+        self.policybook
+            .as_ref()
+            .map(|p| p.output.as_str())
+            .unwrap_or("dist")
     }
 
     /// Where the site is written, relative to the root: `<output>/site` in a
@@ -215,6 +219,11 @@ impl Config {
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    let col = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count())
+        .unwrap_or(0)
+        + 1;
     (line, col)
 }

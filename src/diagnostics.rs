@@ -14,7 +14,11 @@ pub struct Location {
 
 impl Location {
     pub fn new(file: impl Into<String>, (line, column): (usize, usize)) -> Location {
-        Location { file: file.into(), line, column }
+        Location {
+            file: file.into(),
+            line,
+            column,
+        }
     }
 }
 
@@ -59,12 +63,32 @@ impl fmt::Display for Diagnostic {
 pub struct Diagnostics(pub Vec<Diagnostic>);
 
 impl Diagnostics {
-    pub fn error(&mut self, location: Location, message: impl Into<String>, help: impl Into<String>) {
-        self.0.push(Diagnostic { level: Level::Error, location, message: message.into(), help: help.into() });
+    pub fn error(
+        &mut self,
+        location: Location,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) {
+        self.0.push(Diagnostic {
+            level: Level::Error,
+            location,
+            message: message.into(),
+            help: help.into(),
+        });
     }
 
-    pub fn warning(&mut self, location: Location, message: impl Into<String>, help: impl Into<String>) {
-        self.0.push(Diagnostic { level: Level::Warning, location, message: message.into(), help: help.into() });
+    pub fn warning(
+        &mut self,
+        location: Location,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) {
+        self.0.push(Diagnostic {
+            level: Level::Warning,
+            location,
+            message: message.into(),
+            help: help.into(),
+        });
     }
 
     pub fn extend(&mut self, other: Diagnostics) {
@@ -81,7 +105,9 @@ impl Diagnostics {
 
     /// Sorted by file, line and column so output is stable.
     pub fn sorted(mut self) -> Diagnostics {
-        self.0.sort_by(|a, b| (&a.location, a.level, &a.message).cmp(&(&b.location, b.level, &b.message)));
+        self.0.sort_by(|a, b| {
+            (&a.location, a.level, &a.message).cmp(&(&b.location, b.level, &b.message))
+        });
         self.0.dedup();
         self
     }

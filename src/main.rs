@@ -102,20 +102,30 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         eprintln!("note: {n}");
                     }
                     let r = &summary.report;
-                    let out = root.join(bundle.config.output_dir());
+                    let out = if bundle.config.policybook.is_some() {
+                        root.join(bundle.config.output_dir())
+                    } else {
+                        root.join(bundle.config.site_dir())
+                    };
                     eprintln!(
                         "built {} rule(s) into {} ({} test case(s): {} passed, {} failed)",
                         bundle.rules.len(),
                         out.display(),
                         r.cases.len(),
                         r.count(policybook::test::Outcome::Pass),
-                        r.cases.len() - r.count(policybook::test::Outcome::Pass) - r.count(policybook::test::Outcome::Skip),
+                        r.cases.len()
+                            - r.count(policybook::test::Outcome::Pass)
+                            - r.count(policybook::test::Outcome::Skip),
                     );
                     Ok(ExitCode::SUCCESS)
                 }
             }
         }
-        Command::Test { filter, format, junit } => {
+        Command::Test {
+            filter,
+            format,
+            junit,
+        } => {
             let (bundle, diags) = load_and_validate(&root);
             eprint!("{diags}");
             if diags.has_errors() {
@@ -130,13 +140,24 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if let Some(path) = junit {
                 policybook::output::write_file(&path, report::junit(&rep).as_bytes())?;
             }
-            Ok(if rep.all_passed() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            Ok(if rep.all_passed() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
-        Command::Check { files, format, strict } => {
+        Command::Check {
+            files,
+            format,
+            strict,
+        } => {
             let (bundle, diags) = load_and_validate(&root);
             eprint!("{diags}");
             if diags.has_errors() {
-                eprintln!("{} error(s) in the rules; nothing was checked", diags.error_count());
+                eprintln!(
+                    "{} error(s) in the rules; nothing was checked",
+                    diags.error_count()
+                );
                 return Ok(ExitCode::from(2));
             }
             let result = match policybook::check::check_files(&bundle, &files) {
@@ -150,7 +171,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Format::Human => print!("{}", result.human()),
                 Format::Json => println!("{}", result.json()),
             }
-            Ok(if result.fails(strict) { ExitCode::from(1) } else { ExitCode::SUCCESS })
+            Ok(if result.fails(strict) {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Command::Verify { paths, format, run } => {
             let outcome = policybook::gatekeeper::verify::run(&paths, run.as_deref())?;
@@ -158,7 +183,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Format::Human => print!("{}", outcome.human()),
                 Format::Json => println!("{}", outcome.json()),
             }
-            Ok(if outcome.failed() == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            Ok(if outcome.failed() == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
         Command::Serve { port } => {
             policybook::site::serve::serve(&root, port)?;

@@ -124,7 +124,8 @@ impl KubernetesRule {
     /// The Azure Policy add-on refuses templates that read `data.inventory`;
     /// such rules ship as Gatekeeper-only.
     pub fn uses_inventory(&self) -> bool {
-        self.rego.contains("data.inventory") || self.libs.iter().any(|l| l.contains("data.inventory"))
+        self.rego.contains("data.inventory")
+            || self.libs.iter().any(|l| l.contains("data.inventory"))
     }
 
     /// The constraint's parameters: every parameter that declares a default.

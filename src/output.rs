@@ -14,15 +14,27 @@ pub struct Staging {
 impl Staging {
     /// A fresh staging folder beside `target` (same file system, so the final rename is atomic).
     pub fn new(target: &Path) -> Result<Staging> {
-        let parent = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
-        let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
+        let parent = target
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "out".into());
         let dir = parent.join(format!(".{name}.tmp-{}", std::process::id()));
         if dir.exists() {
             std::fs::remove_dir_all(&dir).ok();
         }
-        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        Ok(Staging { dir, target: target.to_path_buf(), committed: false })
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        Ok(Staging {
+            dir,
+            target: target.to_path_buf(),
+            committed: false,
+        })
     }
 
     /// The staging folder; stages may also write below it directly.
@@ -39,9 +51,11 @@ impl Staging {
     pub fn commit(mut self) -> Result<()> {
         let old = self.dir.with_extension("old");
         if self.target.exists() {
-            std::fs::rename(&self.target, &old).with_context(|| format!("cannot move {} aside", self.target.display()))?;
+            std::fs::rename(&self.target, &old)
+                .with_context(|| format!("cannot move {} aside", self.target.display()))?;
         }
-        std::fs::rename(&self.dir, &self.target).with_context(|| format!("cannot move the build into {}", self.target.display()))?;
+        std::fs::rename(&self.dir, &self.target)
+            .with_context(|| format!("cannot move the build into {}", self.target.display()))?;
         if old.exists() {
             std::fs::remove_dir_all(&old).ok();
         }

@@ -33,12 +33,17 @@ impl SpanIndex {
 
     /// Where the key of the entry at `path` starts (falls back to its value).
     pub fn key(&self, path: &str) -> Option<Pos> {
-        self.keys.get(path).or_else(|| self.values.get(path)).copied()
+        self.keys
+            .get(path)
+            .or_else(|| self.values.get(path))
+            .copied()
     }
 
     /// The nearest known place of the value at `path`, walking up to its parents.
     pub fn nearest(&self, path: &str) -> Pos {
-        self.nearest_by(path, |p| self.value(p).or_else(|| self.keys.get(p).copied()))
+        self.nearest_by(path, |p| {
+            self.value(p).or_else(|| self.keys.get(p).copied())
+        })
     }
 
     /// The nearest known place of the key at `path` (for messages about the key itself).
@@ -50,7 +55,9 @@ impl SpanIndex {
     pub fn find_key(&self, prefix: &str, name: &str) -> Option<Pos> {
         self.keys
             .iter()
-            .filter(|(p, _)| p.starts_with(prefix) && (p.as_str() == name || p.ends_with(&format!(".{name}"))))
+            .filter(|(p, _)| {
+                p.starts_with(prefix) && (p.as_str() == name || p.ends_with(&format!(".{name}")))
+            })
             .map(|(_, pos)| *pos)
             .min()
     }
@@ -70,8 +77,14 @@ impl SpanIndex {
 }
 
 enum Frame {
-    Map { path: String, pending_key: Option<String> },
-    Seq { path: String, next: usize },
+    Map {
+        path: String,
+        pending_key: Option<String>,
+    },
+    Seq {
+        path: String,
+        next: usize,
+    },
 }
 
 #[derive(Default)]
@@ -141,7 +154,10 @@ impl MarkedEventReceiver for Recv {
             Event::MappingStart(..) => {
                 let p = self.next_value_path(&m, None).unwrap_or_default();
                 self.index.values.entry(p.clone()).or_insert(pos(&m));
-                self.stack.push(Frame::Map { path: p, pending_key: None });
+                self.stack.push(Frame::Map {
+                    path: p,
+                    pending_key: None,
+                });
             }
             Event::SequenceStart(..) => {
                 let p = self.next_value_path(&m, None).unwrap_or_default();
@@ -162,7 +178,8 @@ mod tests {
 
     #[test]
     fn records_keys_and_values_by_path() {
-        let text = "id: AKS-01\nazure:\n  effects: [Audit, Deny]\ntests:\n  - name: a\n    expect: none\n";
+        let text =
+            "id: AKS-01\nazure:\n  effects: [Audit, Deny]\ntests:\n  - name: a\n    expect: none\n";
         let idx = SpanIndex::build(text);
         assert_eq!(idx.key("id"), Some((1, 1)));
         assert_eq!(idx.value("id"), Some((1, 5)));

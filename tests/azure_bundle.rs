@@ -16,7 +16,10 @@ use policybook::output::Staging;
 /// Builds the repository's Azure outputs into a temp folder via the library.
 fn build_azure() -> (tempfile::TempDir, std::path::PathBuf) {
     let (bundle, diags) = load_and_validate(&repo_root());
-    assert!(!diags.has_errors(), "the repository's rules load cleanly:\n{diags}");
+    assert!(
+        !diags.has_errors(),
+        "the repository's rules load cleanly:\n{diags}"
+    );
     let tmp = tempfile::tempdir().unwrap();
     let dist = tmp.path().join("dist");
     let staging = Staging::new(&dist).unwrap();
@@ -30,14 +33,17 @@ fn definitions(dist: &Path) -> BTreeMap<String, Value> {
         .unwrap()
         .map(|e| {
             let p = e.unwrap().path();
-            (p.file_stem().unwrap().to_string_lossy().into_owned(), read_json(&p))
+            (
+                p.file_stem().unwrap().to_string_lossy().into_owned(),
+                read_json(&p),
+            )
         })
         .collect()
 }
 
 const ARM_CONTROLS: [&str; 16] = [
-    "AKS-01", "AKS-02", "AKS-03", "AKS-04", "AKS-05", "AKS-06", "AKS-07", "AKS-08", "AKS-09", "ACR-01", "ACR-02",
-    "ACR-03", "RBAC-01", "RBAC-02", "FIC-01", "KV-01",
+    "AKS-01", "AKS-02", "AKS-03", "AKS-04", "AKS-05", "AKS-06", "AKS-07", "AKS-08", "AKS-09",
+    "ACR-01", "ACR-02", "ACR-03", "RBAC-01", "RBAC-02", "FIC-01", "KV-01",
 ];
 
 #[test]
@@ -47,7 +53,12 @@ fn one_definition_per_arm_control_with_the_contracted_envelope() {
     let arm: BTreeMap<&str, &Value> = defs
         .values()
         .filter(|d| d["properties"]["mode"] != "Microsoft.Kubernetes.Data")
-        .map(|d| (d["properties"]["metadata"]["controlId"].as_str().unwrap(), d))
+        .map(|d| {
+            (
+                d["properties"]["metadata"]["controlId"].as_str().unwrap(),
+                d,
+            )
+        })
         .collect();
     let mut ids: Vec<&str> = arm.keys().copied().collect();
     ids.sort();
@@ -56,25 +67,43 @@ fn one_definition_per_arm_control_with_the_contracted_envelope() {
     assert_eq!(ids, want);
     for (id, d) in &arm {
         let p = &d["properties"];
-        assert_eq!(d["name"], policybook::azure::definition_guid(id), "{id}: name is the UUID v5 of the id");
+        assert_eq!(
+            d["name"],
+            policybook::azure::definition_guid(id),
+            "{id}: name is the UUID v5 of the id"
+        );
         assert_eq!(p["policyType"], "Custom");
         assert_eq!(p["metadata"]["version"], "1.0.0");
         assert_eq!(p["metadata"]["category"], "Kubernetes");
         let effect = &p["parameters"]["effect"];
-        assert_eq!(effect["allowedValues"], serde_json::json!(["Audit", "Deny", "Disabled"]), "{id}");
+        assert_eq!(
+            effect["allowedValues"],
+            serde_json::json!(["Audit", "Deny", "Disabled"]),
+            "{id}"
+        );
         assert_eq!(effect["defaultValue"], "Audit", "{id}");
         assert_eq!(p["policyRule"]["then"]["effect"], "[parameters('effect')]");
         assert!(p["displayName"].as_str().unwrap().len() <= 128);
         let mode = p["mode"].as_str().unwrap();
-        let expected_mode = if ["RBAC-01", "RBAC-02", "FIC-01"].contains(id) { "All" } else { "Indexed" };
-        assert_eq!(mode, expected_mode, "{id}: role assignments and federated credentials need mode All");
+        let expected_mode = if ["RBAC-01", "RBAC-02", "FIC-01"].contains(id) {
+            "All"
+        } else {
+            "Indexed"
+        };
+        assert_eq!(
+            mode, expected_mode,
+            "{id}: role assignments and federated credentials need mode All"
+        );
     }
 }
 
 #[test]
 fn definition_names_are_uuid_v5_of_a_fixed_namespace() {
     // Fixed forever: changing them would orphan every deployed definition.
-    assert_eq!(policybook::azure::definition::guid_namespace().to_string(), "3f6cdd0a-bcfe-5544-ba9a-12339bea7c6e");
+    assert_eq!(
+        policybook::azure::definition::guid_namespace().to_string(),
+        "3f6cdd0a-bcfe-5544-ba9a-12339bea7c6e"
+    );
     let g = policybook::azure::definition_guid("AKS-01");
     assert_eq!(g.len(), 36);
     assert_eq!(&g[14..15], "5", "version nibble of a v5 UUID");
@@ -107,7 +136,11 @@ fn definitions_and_set_validate_against_the_authorization_resource_schemas() {
             "name": d["name"],
             "properties": d["properties"],
         });
-        let errors = validate(&s, Some("/managementGroup_resourceDefinitions/policyDefinitions"), &resource);
+        let errors = validate(
+            &s,
+            Some("/managementGroup_resourceDefinitions/policyDefinitions"),
+            &resource,
+        );
         assert!(errors.is_empty(), "{name}: {errors:#?}");
     }
     let set = read_json(&dist.join("azure/initiative.json"));
@@ -117,7 +150,11 @@ fn definitions_and_set_validate_against_the_authorization_resource_schemas() {
         "name": set["name"],
         "properties": set["properties"],
     });
-    let errors = validate(&s, Some("/managementGroup_resourceDefinitions/policySetDefinitions"), &resource);
+    let errors = validate(
+        &s,
+        Some("/managementGroup_resourceDefinitions/policySetDefinitions"),
+        &resource,
+    );
     assert!(errors.is_empty(), "initiative: {errors:#?}");
     // The template's policy resources are checked as they stand in the template.
     let template = read_json(&dist.join("azure/azuredeploy.json"));
@@ -126,8 +163,16 @@ fn definitions_and_set_validate_against_the_authorization_resource_schemas() {
         if kind == "policyAssignments" {
             continue;
         }
-        let errors = validate(&s, Some(&format!("/managementGroup_resourceDefinitions/{kind}")), r);
-        assert!(errors.is_empty(), "template resource {}: {errors:#?}", r["name"]);
+        let errors = validate(
+            &s,
+            Some(&format!("/managementGroup_resourceDefinitions/{kind}")),
+            r,
+        );
+        assert!(
+            errors.is_empty(),
+            "template resource {}: {errors:#?}",
+            r["name"]
+        );
     }
 }
 
@@ -137,20 +182,29 @@ fn epac_tree_validates_against_the_epac_schemas() {
     let def_schema = schema("epac/policy-definition-schema.json");
     let set_schema = schema("epac/policy-set-definition-schema.json");
     let root = dist.join("azure/epac/Definitions");
-    let defs: Vec<_> = std::fs::read_dir(root.join("policyDefinitions")).unwrap().map(|e| e.unwrap().path()).collect();
+    let defs: Vec<_> = std::fs::read_dir(root.join("policyDefinitions"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     assert_eq!(defs.len(), definitions(&dist).len());
     for p in defs {
         let v = read_json(&p);
         let errors = validate(&def_schema, None, &v);
         assert!(errors.is_empty(), "{}: {errors:#?}", p.display());
     }
-    let sets: Vec<_> = std::fs::read_dir(root.join("policySetDefinitions")).unwrap().map(|e| e.unwrap().path()).collect();
+    let sets: Vec<_> = std::fs::read_dir(root.join("policySetDefinitions"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     assert_eq!(sets.len(), 1);
     let set = read_json(&sets[0]);
     let errors = validate(&set_schema, None, &set);
     assert!(errors.is_empty(), "{errors:#?}");
     // Custom definitions are referenced by name, and every name exists in the tree.
-    let names: Vec<String> = definitions(&dist).values().map(|d| d["name"].as_str().unwrap().to_string()).collect();
+    let names: Vec<String> = definitions(&dist)
+        .values()
+        .map(|d| d["name"].as_str().unwrap().to_string())
+        .collect();
     for r in set["properties"]["policyDefinitions"].as_array().unwrap() {
         assert!(r.get("policyDefinitionId").is_none());
         assert!(names.contains(&r["policyDefinitionName"].as_str().unwrap().to_string()));
@@ -163,7 +217,12 @@ fn initiative_groups_by_area_and_exposes_every_effect_with_a_default() {
     let set = read_json(&dist.join("azure/initiative.json"));
     let p = &set["properties"];
     assert_eq!(set["name"], "aks-identity-baseline");
-    let groups: Vec<&str> = p["policyDefinitionGroups"].as_array().unwrap().iter().map(|g| g["name"].as_str().unwrap()).collect();
+    let groups: Vec<&str> = p["policyDefinitionGroups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["name"].as_str().unwrap())
+        .collect();
     let refs = p["policyDefinitions"].as_array().unwrap();
     assert_eq!(refs.len(), definitions(&dist).len());
     for r in refs {
@@ -172,20 +231,35 @@ fn initiative_groups_by_area_and_exposes_every_effect_with_a_default() {
         assert!(groups.contains(&group), "{id}: group {group} is declared");
         let passed = &r["parameters"]["effect"]["value"];
         let set_param = format!("effect-{id}");
-        assert_eq!(passed, &Value::String(format!("[parameters('{set_param}')]")));
-        assert!(p["parameters"][&set_param]["defaultValue"].is_string(), "{set_param} has a default");
+        assert_eq!(
+            passed,
+            &Value::String(format!("[parameters('{set_param}')]"))
+        );
+        assert!(
+            p["parameters"][&set_param]["defaultValue"].is_string(),
+            "{set_param} has a default"
+        );
         assert!(r["policyDefinitionId"]
             .as_str()
             .unwrap()
             .starts_with("/providers/Microsoft.Management/managementGroups/"));
     }
     for (name, param) in p["parameters"].as_object().unwrap() {
-        assert!(param.get("defaultValue").is_some(), "set parameter {name} has a default");
+        assert!(
+            param.get("defaultValue").is_some(),
+            "set parameter {name} has a default"
+        );
     }
     // FIC-01's extra parameter is passed through too.
-    assert_eq!(p["parameters"]["allowedIssuerHosts-FIC-01"]["defaultValue"], serde_json::json!([".oic.prod-aks.azure.com"]));
+    assert_eq!(
+        p["parameters"]["allowedIssuerHosts-FIC-01"]["defaultValue"],
+        serde_json::json!([".oic.prod-aks.azure.com"])
+    );
     // One group per area used by a rule, no more.
-    let mut areas: Vec<&str> = refs.iter().map(|r| r["groupNames"][0].as_str().unwrap()).collect();
+    let mut areas: Vec<&str> = refs
+        .iter()
+        .map(|r| r["groupNames"][0].as_str().unwrap())
+        .collect();
     areas.sort();
     areas.dedup();
     let mut g = groups.clone();
@@ -197,32 +271,72 @@ fn initiative_groups_by_area_and_exposes_every_effect_with_a_default() {
 fn arm_template_unescaped_yields_the_same_rules_as_the_definitions() {
     let (_tmp, dist) = build_azure();
     let template = read_json(&dist.join("azure/azuredeploy.json"));
-    assert!(template["$schema"].as_str().unwrap().contains("managementGroupDeploymentTemplate"));
-    let defs: BTreeMap<String, Value> =
-        definitions(&dist).into_values().map(|d| (d["name"].as_str().unwrap().to_string(), d)).collect();
+    assert!(template["$schema"]
+        .as_str()
+        .unwrap()
+        .contains("managementGroupDeploymentTemplate"));
+    let defs: BTreeMap<String, Value> = definitions(&dist)
+        .into_values()
+        .map(|d| (d["name"].as_str().unwrap().to_string(), d))
+        .collect();
     let resources = template["resources"].as_array().unwrap();
     let mut seen = 0;
-    for r in resources.iter().filter(|r| r["type"] == "Microsoft.Authorization/policyDefinitions") {
+    for r in resources
+        .iter()
+        .filter(|r| r["type"] == "Microsoft.Authorization/policyDefinitions")
+    {
         let d = &defs[r["name"].as_str().unwrap()];
         // Escaped: every policy expression starts with `[[` in the template.
         let rule_text = serde_json::to_string(&r["properties"]["policyRule"]).unwrap();
-        assert!(rule_text.contains("\"[[parameters('effect')]\""), "{rule_text}");
-        assert!(!rule_text.contains("\"[parameters("), "no unescaped expression: {rule_text}");
-        assert_eq!(unescape_expressions(&r["properties"]), d["properties"], "{}", r["name"]);
+        assert!(
+            rule_text.contains("\"[[parameters('effect')]\""),
+            "{rule_text}"
+        );
+        assert!(
+            !rule_text.contains("\"[parameters("),
+            "no unescaped expression: {rule_text}"
+        );
+        assert_eq!(
+            unescape_expressions(&r["properties"]),
+            d["properties"],
+            "{}",
+            r["name"]
+        );
         seen += 1;
     }
     assert_eq!(seen, defs.len());
-    let set = resources.iter().find(|r| r["type"] == "Microsoft.Authorization/policySetDefinitions").unwrap();
+    let set = resources
+        .iter()
+        .find(|r| r["type"] == "Microsoft.Authorization/policySetDefinitions")
+        .unwrap();
     for r in set["properties"]["policyDefinitions"].as_array().unwrap() {
         let id = r["policyDefinitionId"].as_str().unwrap();
-        assert!(id.starts_with("[extensionResourceId(managementGroup().id,"), "deploy-time id: {id}");
-        assert!(r["parameters"]["effect"]["value"].as_str().unwrap().starts_with("[[parameters('effect-"));
+        assert!(
+            id.starts_with("[extensionResourceId(managementGroup().id,"),
+            "deploy-time id: {id}"
+        );
+        assert!(r["parameters"]["effect"]["value"]
+            .as_str()
+            .unwrap()
+            .starts_with("[[parameters('effect-"));
     }
-    let assignment = resources.iter().find(|r| r["type"] == "Microsoft.Authorization/policyAssignments").unwrap();
+    let assignment = resources
+        .iter()
+        .find(|r| r["type"] == "Microsoft.Authorization/policyAssignments")
+        .unwrap();
     assert_eq!(assignment["condition"], "[parameters('assignInitiative')]");
-    assert_eq!(assignment["properties"]["enforcementMode"], "[parameters('enforcementMode')]");
-    assert_eq!(template["parameters"]["enforcementMode"]["defaultValue"], "DoNotEnforce");
-    assert_eq!(template["parameters"]["assignInitiative"]["defaultValue"], false);
+    assert_eq!(
+        assignment["properties"]["enforcementMode"],
+        "[parameters('enforcementMode')]"
+    );
+    assert_eq!(
+        template["parameters"]["enforcementMode"]["defaultValue"],
+        "DoNotEnforce"
+    );
+    assert_eq!(
+        template["parameters"]["assignInitiative"]["defaultValue"],
+        false
+    );
 }
 
 #[test]
@@ -240,12 +354,22 @@ fn subscription_scope_from_book_toml_changes_the_template_and_ids() {
     policybook::azure::emit(&bundle, &staging).unwrap();
     staging.commit().unwrap();
     let template = read_json(&tmp.path().join("dist/azure/azuredeploy.json"));
-    assert!(template["$schema"].as_str().unwrap().contains("subscriptionDeploymentTemplate"));
-    let set = template["resources"].as_array().unwrap().iter().find(|r| r["type"] == "Microsoft.Authorization/policySetDefinitions").unwrap();
-    assert!(set["properties"]["policyDefinitions"][0]["policyDefinitionId"]
+    assert!(template["$schema"]
         .as_str()
         .unwrap()
-        .starts_with("[subscriptionResourceId('Microsoft.Authorization/policyDefinitions',"));
+        .contains("subscriptionDeploymentTemplate"));
+    let set = template["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["type"] == "Microsoft.Authorization/policySetDefinitions")
+        .unwrap();
+    assert!(
+        set["properties"]["policyDefinitions"][0]["policyDefinitionId"]
+            .as_str()
+            .unwrap()
+            .starts_with("[subscriptionResourceId('Microsoft.Authorization/policyDefinitions',")
+    );
     let initiative = read_json(&tmp.path().join("dist/azure/initiative.json"));
     assert!(initiative["properties"]["policyDefinitions"][0]["policyDefinitionId"]
         .as_str()
@@ -259,26 +383,44 @@ fn deploy_script_creates_every_definition_then_the_set() {
     let script = std::fs::read_to_string(dist.join("azure/deploy.sh")).unwrap();
     assert!(script.starts_with("#!/usr/bin/env bash\n"));
     let defs = definitions(&dist);
-    assert_eq!(script.matches("az policy definition create").count(), defs.len());
+    assert_eq!(
+        script.matches("az policy definition create").count(),
+        defs.len()
+    );
     for (file, d) in &defs {
         let name = d["name"].as_str().unwrap();
         assert!(script.contains(&format!("--name '{name}'")), "{file}");
         assert!(script.contains(&format!("--rules \"$here/az/{file}.rules.json\"")));
         assert!(script.contains(&format!("--params \"$here/az/{file}.params.json\"")));
-        assert!(script.contains(&format!("--mode '{}'", d["properties"]["mode"].as_str().unwrap())));
+        assert!(script.contains(&format!(
+            "--mode '{}'",
+            d["properties"]["mode"].as_str().unwrap()
+        )));
         // --rules takes only {if, then}.
         let rules = read_json(&dist.join(format!("azure/az/{file}.rules.json")));
         assert_eq!(rules, d["properties"]["policyRule"]);
     }
     let set_at = script.find("az policy set-definition create").unwrap();
-    assert!(script.rfind("az policy definition create").unwrap() < set_at, "definitions come first");
+    assert!(
+        script.rfind("az policy definition create").unwrap() < set_at,
+        "definitions come first"
+    );
     // The script is valid bash.
-    let status = std::process::Command::new("bash").arg("-n").arg(dist.join("azure/deploy.sh")).status().unwrap();
+    let status = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(dist.join("azure/deploy.sh"))
+        .status()
+        .unwrap();
     assert!(status.success());
     // Without a scope it refuses to run (and never reaches az).
-    let out = std::process::Command::new("bash").arg(dist.join("azure/deploy.sh")).output().unwrap();
+    let out = std::process::Command::new("bash")
+        .arg(dist.join("azure/deploy.sh"))
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--management-group ID or --subscription ID"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--management-group ID or --subscription ID")
+    );
 }
 
 #[test]
@@ -288,11 +430,24 @@ fn outputs_are_byte_identical_whatever_the_thread_count() {
             .into_iter()
             .map(|e| e.unwrap())
             .filter(|e| e.file_type().is_file())
-            .map(|e| (e.path().strip_prefix(dir).unwrap().display().to_string(), std::fs::read(e.path()).unwrap()))
+            .map(|e| {
+                (
+                    e.path().strip_prefix(dir).unwrap().display().to_string(),
+                    std::fs::read(e.path()).unwrap(),
+                )
+            })
             .collect()
     };
-    let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap().install(build_azure);
-    let four = rayon::ThreadPoolBuilder::new().num_threads(4).build().unwrap().install(build_azure);
+    let one = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap()
+        .install(build_azure);
+    let four = rayon::ThreadPoolBuilder::new()
+        .num_threads(4)
+        .build()
+        .unwrap()
+        .install(build_azure);
     let (a, b) = (read_tree(&one.1), read_tree(&four.1));
     assert!(a.len() > 40);
     assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
@@ -307,18 +462,34 @@ fn every_alias_the_rules_use_resolves_in_the_shipped_catalog() {
     let mut used = std::collections::BTreeSet::new();
     for rule in bundle.rules.iter().filter(|r| r.azure.is_some()) {
         let mut fields = Vec::new();
-        policybook::source::collect_fields(&rule.azure.as_ref().unwrap().condition, "azure.if", &mut fields);
-        used.extend(fields.into_iter().map(|(_, f)| f).filter(|f| !policybook::source::is_builtin_field(f)));
+        policybook::source::collect_fields(
+            &rule.azure.as_ref().unwrap().condition,
+            "azure.if",
+            &mut fields,
+        );
+        used.extend(
+            fields
+                .into_iter()
+                .map(|(_, f)| f)
+                .filter(|f| !policybook::source::is_builtin_field(f)),
+        );
     }
     assert!(used.len() >= 15, "{used:?}");
-    assert!(used.contains("Microsoft.ContainerService/managedClusters/identityProfile"), "aliases inside expressions count");
+    assert!(
+        used.contains("Microsoft.ContainerService/managedClusters/identityProfile"),
+        "aliases inside expressions count"
+    );
     for alias in &used {
-        assert!(bundle.aliases.contains(alias), "alias {alias} is in policies/aliases.json");
+        assert!(
+            bundle.aliases.contains(alias),
+            "alias {alias} is in policies/aliases.json"
+        );
     }
     // And regorus accepts the catalog and resolves them: every ARM definition compiles.
     let registry = policybook::azure::alias_registry(&bundle.aliases).unwrap();
     for rule in bundle.rules.iter().filter(|r| r.azure.is_some()) {
         let def = policybook::azure::definition_json(&bundle, rule, rule.azure.as_ref().unwrap());
-        policybook::azure::compile(&rule.name, &def.to_string(), &registry).unwrap_or_else(|e| panic!("{}: {e}", rule.id));
+        policybook::azure::compile(&rule.name, &def.to_string(), &registry)
+            .unwrap_or_else(|e| panic!("{}: {e}", rule.id));
     }
 }

@@ -18,7 +18,11 @@ pub fn escape_expressions(v: &Value) -> Value {
     match v {
         Value::String(s) if s.starts_with('[') => Value::String(format!("[{s}")),
         Value::Array(a) => Value::Array(a.iter().map(escape_expressions).collect()),
-        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), escape_expressions(v))).collect()),
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| (k.clone(), escape_expressions(v)))
+                .collect(),
+        ),
         other => other.clone(),
     }
 }
@@ -28,13 +32,21 @@ pub fn unescape_expressions(v: &Value) -> Value {
     match v {
         Value::String(s) if s.starts_with("[[") => Value::String(s[1..].to_string()),
         Value::Array(a) => Value::Array(a.iter().map(unescape_expressions).collect()),
-        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), unescape_expressions(v))).collect()),
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| (k.clone(), unescape_expressions(v)))
+                .collect(),
+        ),
         other => other.clone(),
     }
 }
 
 pub fn arm_template(bundle: &Bundle, defs: &[NamedDefinition<'_>]) -> Value {
-    let pb = bundle.config.policybook.as_ref().expect("policybook project");
+    let pb = bundle
+        .config
+        .policybook
+        .as_ref()
+        .expect("policybook project");
     let scope = pb.deployment.scope;
     let schema = match scope {
         DeploymentScope::ManagementGroup => {
@@ -54,10 +66,21 @@ pub fn arm_template(bundle: &Bundle, defs: &[NamedDefinition<'_>]) -> Value {
         }));
     }
     let set_name = &pb.initiative.name;
-    let mut set_props = escape_expressions(&set_properties(bundle, defs, DefinitionRef::ArmExpression(scope)));
+    let mut set_props = escape_expressions(&set_properties(
+        bundle,
+        defs,
+        DefinitionRef::ArmExpression(scope),
+    ));
     // Definition ids are deploy-time expressions: undo the escaping for them only.
-    for r in set_props["policyDefinitions"].as_array_mut().expect("array") {
-        let id = r["policyDefinitionId"].as_str().expect("id").trim_start_matches('[').to_string();
+    for r in set_props["policyDefinitions"]
+        .as_array_mut()
+        .expect("array")
+    {
+        let id = r["policyDefinitionId"]
+            .as_str()
+            .expect("id")
+            .trim_start_matches('[')
+            .to_string();
         r["policyDefinitionId"] = Value::String(format!("[{id}"));
     }
     resources.push(json!({

@@ -17,7 +17,12 @@ pub fn definition_guid(control_id: &str) -> String {
 
 /// `{name, properties{…}}` of the rule's ARM-mode definition.
 pub fn definition_json(bundle: &Bundle, rule: &Rule, azure: &AzureRule) -> Value {
-    let category = bundle.config.policybook.as_ref().map(|p| p.initiative.category.as_str()).unwrap_or("General");
+    let category = bundle
+        .config
+        .policybook
+        .as_ref()
+        .map(|p| p.initiative.category.as_str())
+        .unwrap_or("General");
     let mut parameters = Map::new();
     parameters.insert(
         "effect".into(),
@@ -97,12 +102,20 @@ pub fn all_definitions(bundle: &Bundle) -> Vec<NamedDefinition<'_>> {
     let mut out = Vec::new();
     for rule in &bundle.rules {
         if let Some(a) = &rule.azure {
-            out.push(NamedDefinition { rule, file: rule.name.clone(), json: definition_json(bundle, rule, a) });
+            out.push(NamedDefinition {
+                rule,
+                file: rule.name.clone(),
+                json: definition_json(bundle, rule, a),
+            });
         }
         if rule.kubernetes.is_some() {
             // None for Gatekeeper-only rules (their Rego reads data.inventory).
             if let Some(json) = crate::gatekeeper::kubernetes_definition(bundle, rule) {
-                let file = if rule.azure.is_some() { format!("{}-k8s", rule.name) } else { rule.name.clone() };
+                let file = if rule.azure.is_some() {
+                    format!("{}-k8s", rule.name)
+                } else {
+                    rule.name.clone()
+                };
                 out.push(NamedDefinition { rule, file, json });
             }
         }
@@ -115,14 +128,26 @@ pub fn all_definitions(bundle: &Bundle) -> Vec<NamedDefinition<'_>> {
 /// operand is written `"true"` / `"false"`, as built-in definitions do. Azure
 /// Policy compares `true` and `"true"` as equal, so the meaning is unchanged.
 pub fn schema_operands(v: &Value) -> Value {
-    const STRING_OR_NUMBER: &[&str] =
-        &["equals", "notequals", "greater", "greaterorequals", "less", "lessorequals", "like", "notlike", "contains", "notcontains"];
+    const STRING_OR_NUMBER: &[&str] = &[
+        "equals",
+        "notequals",
+        "greater",
+        "greaterorequals",
+        "less",
+        "lessorequals",
+        "like",
+        "notlike",
+        "contains",
+        "notcontains",
+    ];
     match v {
         Value::Object(m) => Value::Object(
             m.iter()
                 .map(|(k, child)| {
                     let child = match child {
-                        Value::Bool(b) if STRING_OR_NUMBER.contains(&k.to_ascii_lowercase().as_str()) => {
+                        Value::Bool(b)
+                            if STRING_OR_NUMBER.contains(&k.to_ascii_lowercase().as_str()) =>
+                        {
                             Value::String(b.to_string())
                         }
                         other => schema_operands(other),

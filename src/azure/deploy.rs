@@ -20,7 +20,10 @@ pub fn az_files(bundle: &Bundle, defs: &[NamedDefinition<'_>]) -> Vec<(String, V
         files.push((format!("{}.params.json", d.file), p["parameters"].clone()));
     }
     let set = set_properties(bundle, defs, DefinitionRef::Id(SCOPE_TOKEN));
-    files.push(("initiative.definitions.json".into(), set["policyDefinitions"].clone()));
+    files.push((
+        "initiative.definitions.json".into(),
+        set["policyDefinitions"].clone(),
+    ));
     files.push(("initiative.params.json".into(), set["parameters"].clone()));
     files.push(("initiative.groups.json".into(), json!(groups(bundle))));
     files
@@ -32,10 +35,20 @@ fn q(s: &str) -> String {
 }
 
 pub fn deploy_sh(bundle: &Bundle, defs: &[NamedDefinition<'_>]) -> String {
-    let pb = bundle.config.policybook.as_ref().expect("policybook project");
+    let pb = bundle
+        .config
+        .policybook
+        .as_ref()
+        .expect("policybook project");
     let (default_kind, default_target) = match pb.deployment.scope {
-        DeploymentScope::ManagementGroup => ("management-group", pb.deployment.management_group.clone().unwrap_or_default()),
-        DeploymentScope::Subscription => ("subscription", pb.deployment.subscription.clone().unwrap_or_default()),
+        DeploymentScope::ManagementGroup => (
+            "management-group",
+            pb.deployment.management_group.clone().unwrap_or_default(),
+        ),
+        DeploymentScope::Subscription => (
+            "subscription",
+            pb.deployment.subscription.clone().unwrap_or_default(),
+        ),
     };
     let mut s = String::new();
     s.push_str(&format!(

@@ -28,10 +28,19 @@ pub fn scope_prefix(pb: &PolicybookConfig) -> String {
     match pb.deployment.scope {
         DeploymentScope::ManagementGroup => format!(
             "/providers/Microsoft.Management/managementGroups/{}",
-            pb.deployment.management_group.as_deref().unwrap_or("<management-group>")
+            pb.deployment
+                .management_group
+                .as_deref()
+                .unwrap_or("<management-group>")
         ),
         DeploymentScope::Subscription => {
-            format!("/subscriptions/{}", pb.deployment.subscription.as_deref().unwrap_or("<subscription-id>"))
+            format!(
+                "/subscriptions/{}",
+                pb.deployment
+                    .subscription
+                    .as_deref()
+                    .unwrap_or("<subscription-id>")
+            )
         }
     }
 }
@@ -53,8 +62,16 @@ pub fn arm_id_expression(scope: DeploymentScope, resource_type: &str, name: &str
 }
 
 /// The set's `properties`.
-pub fn set_properties(bundle: &Bundle, defs: &[NamedDefinition<'_>], refs: DefinitionRef<'_>) -> Value {
-    let pb = bundle.config.policybook.as_ref().expect("policy sets exist in policybook projects");
+pub fn set_properties(
+    bundle: &Bundle,
+    defs: &[NamedDefinition<'_>],
+    refs: DefinitionRef<'_>,
+) -> Value {
+    let pb = bundle
+        .config
+        .policybook
+        .as_ref()
+        .expect("policy sets exist in policybook projects");
     let mut parameters = Map::new();
     let mut references = Vec::new();
     for d in defs {
@@ -70,22 +87,37 @@ pub fn set_properties(bundle: &Bundle, defs: &[NamedDefinition<'_>], refs: Defin
                     }
                 }
                 parameters.insert(set_name.clone(), def);
-                passed.insert(p.clone(), json!({ "value": format!("[parameters('{set_name}')]") }));
+                passed.insert(
+                    p.clone(),
+                    json!({ "value": format!("[parameters('{set_name}')]") }),
+                );
             }
         }
         let mut r = Map::new();
         match &refs {
             DefinitionRef::Id(prefix) => {
-                r.insert("policyDefinitionId".into(), Value::String(definition_id(prefix, d.name())));
+                r.insert(
+                    "policyDefinitionId".into(),
+                    Value::String(definition_id(prefix, d.name())),
+                );
             }
             DefinitionRef::ArmExpression(scope) => {
-                r.insert("policyDefinitionId".into(), Value::String(arm_id_expression(*scope, "policyDefinitions", d.name())));
+                r.insert(
+                    "policyDefinitionId".into(),
+                    Value::String(arm_id_expression(*scope, "policyDefinitions", d.name())),
+                );
             }
             DefinitionRef::EpacName => {
-                r.insert("policyDefinitionName".into(), Value::String(d.name().to_string()));
+                r.insert(
+                    "policyDefinitionName".into(),
+                    Value::String(d.name().to_string()),
+                );
             }
         }
-        r.insert("policyDefinitionReferenceId".into(), Value::String(reference_id(d)));
+        r.insert(
+            "policyDefinitionReferenceId".into(),
+            Value::String(reference_id(d)),
+        );
         r.insert("groupNames".into(), json!([d.rule.area]));
         r.insert("parameters".into(), Value::Object(passed));
         references.push(Value::Object(r));
@@ -113,8 +145,13 @@ pub fn reference_id(d: &NamedDefinition<'_>) -> String {
 
 /// One group per area that has at least one rule, in area order.
 pub fn groups(bundle: &Bundle) -> Vec<Value> {
-    let pb = bundle.config.policybook.as_ref().expect("policybook project");
-    let used: std::collections::BTreeSet<&str> = bundle.rules.iter().map(|r| r.area.as_str()).collect();
+    let pb = bundle
+        .config
+        .policybook
+        .as_ref()
+        .expect("policybook project");
+    let used: std::collections::BTreeSet<&str> =
+        bundle.rules.iter().map(|r| r.area.as_str()).collect();
     used.into_iter()
         .map(|area| match pb.areas.get(area) {
             Some(a) => json!({ "name": area, "displayName": a.title, "category": pb.initiative.category, "description": a.description }),
@@ -125,7 +162,11 @@ pub fn groups(bundle: &Bundle) -> Vec<Value> {
 
 /// `dist/azure/initiative.json`.
 pub fn initiative_json(bundle: &Bundle, defs: &[NamedDefinition<'_>]) -> Value {
-    let pb = bundle.config.policybook.as_ref().expect("policybook project");
+    let pb = bundle
+        .config
+        .policybook
+        .as_ref()
+        .expect("policybook project");
     let prefix = scope_prefix(pb);
     json!({
         "name": pb.initiative.name,

@@ -21,8 +21,12 @@ use crate::output::{json_bytes, Staging};
 pub fn alias_registry(catalog: &AliasCatalog) -> anyhow::Result<Rc<AliasRegistry>> {
     let mut reg = AliasRegistry::new();
     if !catalog.json.is_empty() {
-        reg.load_from_json(&catalog.json)
-            .map_err(|e| anyhow::anyhow!("{}: regorus cannot load the alias catalog: {e}", catalog.path))?;
+        reg.load_from_json(&catalog.json).map_err(|e| {
+            anyhow::anyhow!(
+                "{}: regorus cannot load the alias catalog: {e}",
+                catalog.path
+            )
+        })?;
     }
     Ok(Rc::new(reg))
 }
@@ -33,9 +37,11 @@ pub fn compile(
     definition: &str,
     registry: &Rc<AliasRegistry>,
 ) -> Result<regorus::Rc<regorus::rvm::program::Program>, String> {
-    let source = Source::from_contents(name.to_string(), definition.to_string()).map_err(|e| e.to_string())?;
+    let source = Source::from_contents(name.to_string(), definition.to_string())
+        .map_err(|e| e.to_string())?;
     let defn = parser::parse_policy_definition(&source).map_err(|e| e.to_string())?;
-    compiler::compile_policy_definition_with_aliases(&defn, Rc::clone(registry)).map_err(|e| e.to_string())
+    compiler::compile_policy_definition_with_aliases(&defn, Rc::clone(registry))
+        .map_err(|e| e.to_string())
 }
 
 /// Problems regorus's Azure Policy parser and compiler find in the ARM rules,
@@ -48,7 +54,11 @@ pub fn validate(bundle: &Bundle) -> Diagnostics {
     let registry = match alias_registry(&bundle.aliases) {
         Ok(r) => r,
         Err(e) => {
-            d.error(crate::diagnostics::Location::new(&bundle.aliases.path, (1, 1)), e.to_string(), "regenerate the catalog with `az provider show --expand resourceTypes/aliases`");
+            d.error(
+                crate::diagnostics::Location::new(&bundle.aliases.path, (1, 1)),
+                e.to_string(),
+                "regenerate the catalog with `az provider show --expand resourceTypes/aliases`",
+            );
             return d;
         }
     };
@@ -70,7 +80,11 @@ pub fn validate(bundle: &Bundle) -> Diagnostics {
 
 /// Maps a regorus error on the generated JSON back to the rule's YAML: regorus
 /// names a line of the JSON; the key on that line is found under `azure.if`.
-fn place_compile_error(rule: &crate::model::Rule, json: &str, error: &str) -> (crate::diagnostics::Location, String) {
+fn place_compile_error(
+    rule: &crate::model::Rule,
+    json: &str,
+    error: &str,
+) -> (crate::diagnostics::Location, String) {
     let message = error
         .lines()
         .filter_map(|l| l.trim().strip_prefix("error:"))
@@ -83,7 +97,9 @@ fn place_compile_error(rule: &crate::model::Rule, json: &str, error: &str) -> (c
         .and_then(|re| re.captures(error))
         .and_then(|c| c[1].parse::<usize>().ok())
         .and_then(|n| json.lines().nth(n.saturating_sub(1)));
-    let key = json_line.and_then(|l| l.trim().strip_prefix('"')).and_then(|l| l.split('"').next());
+    let key = json_line
+        .and_then(|l| l.trim().strip_prefix('"'))
+        .and_then(|l| l.split('"').next());
     let pos = key.and_then(|k| rule.spans.find_key("azure.if", k));
     let location = match pos {
         Some(p) => crate::diagnostics::Location::new(rule.location.file.clone(), p),
@@ -99,10 +115,19 @@ pub fn emit(bundle: &Bundle, out: &Staging) -> anyhow::Result<()> {
     }
     let defs = all_definitions(bundle);
     for d in &defs {
-        out.write(&format!("azure/definitions/{}.json", d.file), json_bytes(&d.json))?;
+        out.write(
+            &format!("azure/definitions/{}.json", d.file),
+            json_bytes(&d.json),
+        )?;
     }
-    out.write("azure/initiative.json", json_bytes(&initiative::initiative_json(bundle, &defs)))?;
-    out.write("azure/azuredeploy.json", json_bytes(&arm::arm_template(bundle, &defs)))?;
+    out.write(
+        "azure/initiative.json",
+        json_bytes(&initiative::initiative_json(bundle, &defs)),
+    )?;
+    out.write(
+        "azure/azuredeploy.json",
+        json_bytes(&arm::arm_template(bundle, &defs)),
+    )?;
     for (file, v) in deploy::az_files(bundle, &defs) {
         out.write(&format!("azure/az/{file}"), json_bytes(&v))?;
     }
@@ -110,7 +135,10 @@ pub fn emit(bundle: &Bundle, out: &Staging) -> anyhow::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(out.path().join("azure/deploy.sh"), std::fs::Permissions::from_mode(0o755))?;
+        std::fs::set_permissions(
+            out.path().join("azure/deploy.sh"),
+            std::fs::Permissions::from_mode(0o755),
+        )?;
     }
     for (file, v) in epac::epac_files(bundle, &defs) {
         out.write(&format!("azure/epac/Definitions/{file}"), json_bytes(&v))?;

@@ -49,10 +49,18 @@ pub fn load(root: &Path) -> Loaded {
         }
     };
 
-    let mut bundle = Bundle { root: root.to_path_buf(), config, rules: vec![], aliases: AliasCatalog::default() };
+    let mut bundle = Bundle {
+        root: root.to_path_buf(),
+        config,
+        rules: vec![],
+        aliases: AliasCatalog::default(),
+    };
     let Some(pb) = bundle.config.policybook.clone() else {
         // A plain mdBook book: no rules, no aliases.
-        return Loaded { bundle, diagnostics };
+        return Loaded {
+            bundle,
+            diagnostics,
+        };
     };
 
     bundle.aliases = load_aliases(root, &pb.aliases, &mut diagnostics);
@@ -61,7 +69,9 @@ pub fn load(root: &Path) -> Loaded {
     let files = rule_files(&policies_dir);
     let results: Vec<(Option<Rule>, Diagnostics)> = files
         .par_iter()
-        .map(|path| rule_file::load_rule(root, &policies_dir, path, &bundle.config, &bundle.aliases))
+        .map(|path| {
+            rule_file::load_rule(root, &policies_dir, path, &bundle.config, &bundle.aliases)
+        })
         .collect();
     for (rule, diags) in results {
         diagnostics.extend(diags);
@@ -69,7 +79,10 @@ pub fn load(root: &Path) -> Loaded {
     }
     check_unique(&bundle.rules, &mut diagnostics);
     bundle.rules.sort_by(|a, b| a.id.cmp(&b.id));
-    Loaded { bundle, diagnostics: diagnostics.sorted() }
+    Loaded {
+        bundle,
+        diagnostics: diagnostics.sorted(),
+    }
 }
 
 /// Rule files: `*.yaml` / `*.yml` under the policies folder, except the
@@ -96,7 +109,11 @@ fn check_unique(rules: &[Rule], diagnostics: &mut Diagnostics) {
         if let Some(first) = ids.get(&r.id.to_ascii_lowercase()) {
             diagnostics.error(
                 r.locate("id"),
-                format!("duplicate control id `{}`: {} already uses it", r.id, first.locate("id")),
+                format!(
+                    "duplicate control id `{}`: {} already uses it",
+                    r.id,
+                    first.locate("id")
+                ),
                 "give each rule its own id",
             );
         } else {
@@ -105,7 +122,11 @@ fn check_unique(rules: &[Rule], diagnostics: &mut Diagnostics) {
         if let Some(first) = names.get(&r.name) {
             diagnostics.error(
                 r.locate("name"),
-                format!("duplicate rule name `{}`: {} already uses it", r.name, first.locate("name")),
+                format!(
+                    "duplicate rule name `{}`: {} already uses it",
+                    r.name,
+                    first.locate("name")
+                ),
                 "names become file names and URLs: give each rule its own",
             );
         } else {
@@ -116,7 +137,10 @@ fn check_unique(rules: &[Rule], diagnostics: &mut Diagnostics) {
 
 /// Reads the alias catalog: `[{namespace, resourceTypes: [{resourceType, aliases: [{name, …}]}]}]`.
 fn load_aliases(root: &Path, rel: &str, diagnostics: &mut Diagnostics) -> AliasCatalog {
-    let mut catalog = AliasCatalog { path: rel.to_string(), ..Default::default() };
+    let mut catalog = AliasCatalog {
+        path: rel.to_string(),
+        ..Default::default()
+    };
     let text = match std::fs::read_to_string(root.join(rel)) {
         Ok(t) => t,
         Err(e) => {
@@ -145,13 +169,33 @@ fn load_aliases(root: &Path, rel: &str, diagnostics: &mut Diagnostics) -> AliasC
         _ => vec![],
     };
     for p in &providers {
-        let ns = p.get("namespace").and_then(Value::as_str).unwrap_or_default();
-        for rt in p.get("resourceTypes").and_then(Value::as_array).into_iter().flatten() {
-            let t = rt.get("resourceType").and_then(Value::as_str).unwrap_or_default();
-            catalog.resource_types.insert(format!("{ns}/{t}").to_ascii_lowercase());
-            for a in rt.get("aliases").and_then(Value::as_array).into_iter().flatten() {
+        let ns = p
+            .get("namespace")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        for rt in p
+            .get("resourceTypes")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let t = rt
+                .get("resourceType")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            catalog
+                .resource_types
+                .insert(format!("{ns}/{t}").to_ascii_lowercase());
+            for a in rt
+                .get("aliases")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 if let Some(name) = a.get("name").and_then(Value::as_str) {
-                    catalog.names.insert(name.to_ascii_lowercase(), name.to_string());
+                    catalog
+                        .names
+                        .insert(name.to_ascii_lowercase(), name.to_string());
                 }
             }
         }
@@ -170,5 +214,8 @@ fn load_aliases(root: &Path, rel: &str, diagnostics: &mut Diagnostics) -> AliasC
 /// Path of `p` relative to `root`, `/`-separated, for messages.
 pub fn relative(root: &Path, p: &Path) -> String {
     let rel = p.strip_prefix(root).unwrap_or(p);
-    rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
 }

@@ -10,22 +10,58 @@ use serde_json::{Map, Value};
 use crate::config::Config;
 use crate::diagnostics::{Diagnostics, Location};
 use crate::model::{
-    self, AliasCatalog, AzureRule, Expectation, KubernetesRule, Rule, Severity, TestCase, TestInput, ViolationCount,
+    self, AliasCatalog, AzureRule, Expectation, KubernetesRule, Rule, Severity, TestCase,
+    TestInput, ViolationCount,
 };
 use crate::spans::SpanIndex;
 
 const TOP_KEYS: &[&str] = &[
-    "id", "name", "title", "area", "severity", "version", "summary", "description", "rationale", "remediation",
-    "checklist", "builtin", "azure", "kubernetes", "tests",
+    "id",
+    "name",
+    "title",
+    "area",
+    "severity",
+    "version",
+    "summary",
+    "description",
+    "rationale",
+    "remediation",
+    "checklist",
+    "builtin",
+    "azure",
+    "kubernetes",
+    "tests",
 ];
 const AZURE_KEYS: &[&str] = &["mode", "effects", "effect", "parameters", "if"];
-const KUBERNETES_KEYS: &[&str] = &["kind", "match", "enforcementAction", "parameters", "rego", "libs"];
-const TEST_KEYS: &[&str] = &["name", "resource", "object", "inventory", "parameters", "expect"];
+const KUBERNETES_KEYS: &[&str] = &[
+    "kind",
+    "match",
+    "enforcementAction",
+    "parameters",
+    "rego",
+    "libs",
+];
+const TEST_KEYS: &[&str] = &[
+    "name",
+    "resource",
+    "object",
+    "inventory",
+    "parameters",
+    "expect",
+];
 const EXPECT_KEYS: &[&str] = &["violations", "message"];
 
 /// Effects Azure Policy knows, in their canonical spelling.
 pub const AZURE_EFFECTS: &[&str] = &[
-    "Audit", "Deny", "Disabled", "AuditIfNotExists", "DeployIfNotExists", "Modify", "Append", "DenyAction", "Manual",
+    "Audit",
+    "Deny",
+    "Disabled",
+    "AuditIfNotExists",
+    "DeployIfNotExists",
+    "Modify",
+    "Append",
+    "DenyAction",
+    "Manual",
 ];
 
 #[derive(Deserialize)]
@@ -153,7 +189,11 @@ pub fn load_rule(
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) => {
-            d.error(Location::new(&file, (1, 1)), format!("cannot read rule file: {e}"), "check the file's permissions");
+            d.error(
+                Location::new(&file, (1, 1)),
+                format!("cannot read rule file: {e}"),
+                "check the file's permissions",
+            );
             return (None, d);
         }
     };
@@ -161,7 +201,11 @@ pub fn load_rule(
     let value: serde_yaml::Value = match serde_yaml::from_str(&text) {
         Ok(v) => v,
         Err(e) => {
-            d.error(yaml_location(&file, &e), format!("malformed YAML: {}", strip_location(&e)), "fix the YAML syntax at this place (indentation, quoting, a missing `:`)");
+            d.error(
+                yaml_location(&file, &e),
+                format!("malformed YAML: {}", strip_location(&e)),
+                "fix the YAML syntax at this place (indentation, quoting, a missing `:`)",
+            );
             return (None, d);
         }
     };
@@ -184,28 +228,55 @@ pub fn load_rule(
 
     // 4. Meaning.
     let severity = parse_severity(&raw.severity).unwrap_or_else(|| {
-        d.error(at("severity"), format!("unknown severity `{}`", raw.severity), "use one of low, medium, high, critical");
+        d.error(
+            at("severity"),
+            format!("unknown severity `{}`", raw.severity),
+            "use one of low, medium, high, critical",
+        );
         Severity::Medium
     });
     if !is_slug(&raw.name) {
-        d.error(at("name"), format!("rule name `{}` is not a slug", raw.name), "use lower-case letters, digits and `-` (it becomes file names and URLs)");
+        d.error(
+            at("name"),
+            format!("rule name `{}` is not a slug", raw.name),
+            "use lower-case letters, digits and `-` (it becomes file names and URLs)",
+        );
     }
     if raw.id.trim().is_empty() || raw.id.contains(char::is_whitespace) {
-        d.error(at("id"), format!("control id `{}` is empty or has spaces", raw.id), "use an id like `AKS-01`");
+        d.error(
+            at("id"),
+            format!("control id `{}` is empty or has spaces", raw.id),
+            "use an id like `AKS-01`",
+        );
     }
     if let Some(pb) = &config.policybook {
         if !pb.areas.is_empty() && !pb.areas.contains_key(&raw.area) {
             let known: Vec<&str> = pb.areas.keys().map(String::as_str).collect();
-            d.error(at("area"), format!("unknown area `{}`", raw.area), format!("use one of {} or add it under [policybook.areas] in book.toml", known.join(", ")));
+            d.error(
+                at("area"),
+                format!("unknown area `{}`", raw.area),
+                format!(
+                    "use one of {} or add it under [policybook.areas] in book.toml",
+                    known.join(", ")
+                ),
+            );
         }
     }
     if let Some(b) = &raw.builtin {
         if !is_guid(b) {
-            d.error(at("builtin"), format!("builtin `{b}` is not a policy definition GUID"), "give the built-in's name, e.g. da6e2401-19da-4532-9141-fb8fbde08431");
+            d.error(
+                at("builtin"),
+                format!("builtin `{b}` is not a policy definition GUID"),
+                "give the built-in's name, e.g. da6e2401-19da-4532-9141-fb8fbde08431",
+            );
         }
     }
     if raw.azure.is_none() && raw.kubernetes.is_none() {
-        d.error(at("id"), "rule has neither an `azure:` nor a `kubernetes:` section", "add the condition Azure Policy or Gatekeeper should check");
+        d.error(
+            at("id"),
+            "rule has neither an `azure:` nor a `kubernetes:` section",
+            "add the condition Azure Policy or Gatekeeper should check",
+        );
     }
 
     let azure = raw.azure.map(|a| azure_rule(a, &at, aliases, &mut d));
@@ -213,12 +284,24 @@ pub fn load_rule(
 
     let mut tests = Vec::new();
     for (i, t) in raw.tests.into_iter().enumerate() {
-        if let Some(tc) = test_case(i, t, &at, policies_dir, azure.as_ref(), kubernetes.is_some(), &mut d) {
+        if let Some(tc) = test_case(
+            i,
+            t,
+            &at,
+            policies_dir,
+            azure.as_ref(),
+            kubernetes.is_some(),
+            &mut d,
+        ) {
             tests.push(tc);
         }
     }
     if tests.is_empty() && !d.has_errors() {
-        d.warning(at("id"), format!("rule {} has no tests", raw.id), "add a compliant and a non-compliant case under `tests:`");
+        d.warning(
+            at("id"),
+            format!("rule {} has no tests", raw.id),
+            "add a compliant and a non-compliant case under `tests:`",
+        );
     }
 
     // A rule with errors is reported, not passed on: later stages only see sound rules.
@@ -247,16 +330,29 @@ pub fn load_rule(
     (Some(rule), d)
 }
 
-fn azure_rule(a: RawAzure, at: &dyn Fn(&str) -> Location, aliases: &AliasCatalog, d: &mut Diagnostics) -> AzureRule {
+fn azure_rule(
+    a: RawAzure,
+    at: &dyn Fn(&str) -> Location,
+    aliases: &AliasCatalog,
+    d: &mut Diagnostics,
+) -> AzureRule {
     let mut effects = Vec::new();
     for (i, e) in a.effects.iter().enumerate() {
         match AZURE_EFFECTS.iter().find(|k| k.eq_ignore_ascii_case(e)) {
             Some(k) => effects.push(k.to_string()),
-            None => d.error(at(&format!("azure.effects.{i}")), format!("unknown effect `{e}`"), format!("use one of {}", AZURE_EFFECTS.join(", "))),
+            None => d.error(
+                at(&format!("azure.effects.{i}")),
+                format!("unknown effect `{e}`"),
+                format!("use one of {}", AZURE_EFFECTS.join(", ")),
+            ),
         }
     }
     if a.effects.is_empty() {
-        d.error(at("azure.effects"), "effect list has no default: it is empty", "list the allowed effects; the first is the default, e.g. [Audit, Deny, Disabled]");
+        d.error(
+            at("azure.effects"),
+            "effect list has no default: it is empty",
+            "list the allowed effects; the first is the default, e.g. [Audit, Deny, Disabled]",
+        );
     }
     if let Some(def) = &a.effect {
         match effects.iter().position(|e| e.eq_ignore_ascii_case(def)) {
@@ -264,18 +360,36 @@ fn azure_rule(a: RawAzure, at: &dyn Fn(&str) -> Location, aliases: &AliasCatalog
                 let e = effects.remove(i);
                 effects.insert(0, e);
             }
-            None => d.error(at("azure.effect"), format!("default effect `{def}` is not in the effect list [{}]", effects.join(", ")), "add it to `effects` or pick one of them"),
+            None => d.error(
+                at("azure.effect"),
+                format!(
+                    "default effect `{def}` is not in the effect list [{}]",
+                    effects.join(", ")
+                ),
+                "add it to `effects` or pick one of them",
+            ),
         }
     }
-    let mode = match ["Indexed", "All"].iter().find(|m| m.eq_ignore_ascii_case(&a.mode)) {
+    let mode = match ["Indexed", "All"]
+        .iter()
+        .find(|m| m.eq_ignore_ascii_case(&a.mode))
+    {
         Some(m) => m.to_string(),
         None => {
-            d.error(at("azure.mode"), format!("unknown mode `{}` for an ARM rule", a.mode), "use Indexed (types with tags and location) or All");
+            d.error(
+                at("azure.mode"),
+                format!("unknown mode `{}` for an ARM rule", a.mode),
+                "use Indexed (types with tags and location) or All",
+            );
             a.mode.clone()
         }
     };
     if a.parameters.contains_key("effect") {
-        d.error(at("azure.parameters.effect"), "`effect` is generated from `effects`", "remove it from `parameters`");
+        d.error(
+            at("azure.parameters.effect"),
+            "`effect` is generated from `effects`",
+            "remove it from `parameters`",
+        );
     }
     // Every alias the condition names must be in the catalog.
     let mut fields = Vec::new();
@@ -296,15 +410,38 @@ fn azure_rule(a: RawAzure, at: &dyn Fn(&str) -> Location, aliases: &AliasCatalog
             }
         }
     }
-    AzureRule { mode, effects, parameters: a.parameters, condition: a.condition }
+    AzureRule {
+        mode,
+        effects,
+        parameters: a.parameters,
+        condition: a.condition,
+    }
 }
 
-fn kubernetes_rule(k: RawKubernetes, at: &dyn Fn(&str) -> Location, d: &mut Diagnostics) -> KubernetesRule {
-    if !k.kind.chars().next().is_some_and(|c| c.is_ascii_uppercase()) || !k.kind.chars().all(|c| c.is_ascii_alphanumeric()) {
-        d.error(at("kubernetes.kind"), format!("template kind `{}` is not a CamelCase name", k.kind), "use a CRD kind like K8sAzureNoPodIdentity");
+fn kubernetes_rule(
+    k: RawKubernetes,
+    at: &dyn Fn(&str) -> Location,
+    d: &mut Diagnostics,
+) -> KubernetesRule {
+    if !k
+        .kind
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_uppercase())
+        || !k.kind.chars().all(|c| c.is_ascii_alphanumeric())
+    {
+        d.error(
+            at("kubernetes.kind"),
+            format!("template kind `{}` is not a CamelCase name", k.kind),
+            "use a CRD kind like K8sAzureNoPodIdentity",
+        );
     }
     if !["deny", "dryrun", "warn"].contains(&k.enforcement_action.as_str()) {
-        d.error(at("kubernetes.enforcementAction"), format!("unknown enforcementAction `{}`", k.enforcement_action), "use deny, dryrun or warn");
+        d.error(
+            at("kubernetes.enforcementAction"),
+            format!("unknown enforcementAction `{}`", k.enforcement_action),
+            "use deny, dryrun or warn",
+        );
     }
     KubernetesRule {
         kind: k.kind,
@@ -333,10 +470,17 @@ fn test_case(
             match azure {
                 Some(a) if !a.effects.iter().any(|e| e.eq_ignore_ascii_case(&s)) => d.error(
                     at(&format!("{p}.expect")),
-                    format!("expected effect `{s}` is not one the rule allows ({})", a.effects.join(", ")),
+                    format!(
+                        "expected effect `{s}` is not one the rule allows ({})",
+                        a.effects.join(", ")
+                    ),
                     "expect one of the rule's effects, or `none`",
                 ),
-                None => d.error(at(&format!("{p}.expect")), format!("expects effect `{s}` but the rule has no `azure:` section"), "Kubernetes cases expect `{violations: yes|no|N}`"),
+                None => d.error(
+                    at(&format!("{p}.expect")),
+                    format!("expects effect `{s}` but the rule has no `azure:` section"),
+                    "Kubernetes cases expect `{violations: yes|no|N}`",
+                ),
                 _ => {}
             }
             Expectation::Effect(s)
@@ -351,53 +495,93 @@ fn test_case(
                 _ => None,
             };
             let count = count.unwrap_or_else(|| {
-                d.error(at(&format!("{p}.expect.violations")), format!("`violations: {}` is not yes, no or a count", v.violations), "write yes, no or a whole number");
+                d.error(
+                    at(&format!("{p}.expect.violations")),
+                    format!("`violations: {}` is not yes, no or a count", v.violations),
+                    "write yes, no or a whole number",
+                );
                 ViolationCount::No
             });
             if let Some(m) = &v.message {
                 if let Err(e) = regex::Regex::new(m) {
-                    d.error(at(&format!("{p}.expect.message")), format!("message is not a valid regex: {e}"), "escape regex metacharacters such as `(`, `[` or `.`");
+                    d.error(
+                        at(&format!("{p}.expect.message")),
+                        format!("message is not a valid regex: {e}"),
+                        "escape regex metacharacters such as `(`, `[` or `.`",
+                    );
                 }
             }
             if !has_kubernetes {
-                d.error(at(&format!("{p}.expect")), "expects violations but the rule has no `kubernetes:` section", "Azure cases expect an effect or `none`");
+                d.error(
+                    at(&format!("{p}.expect")),
+                    "expects violations but the rule has no `kubernetes:` section",
+                    "Azure cases expect an effect or `none`",
+                );
             }
-            Expectation::Violations { count, message: v.message }
+            Expectation::Violations {
+                count,
+                message: v.message,
+            }
         }
     };
     let input = match (t.resource, t.object) {
         (Some(_), Some(_)) => {
-            d.error(at(&p), "a test gives both `resource` and `object`", "keep one: a sample file path or an inline object");
+            d.error(
+                at(&p),
+                "a test gives both `resource` and `object`",
+                "keep one: a sample file path or an inline object",
+            );
             None
         }
         (None, None) => {
-            d.error(at(&p), "a test gives neither `resource` nor `object`", "add `resource: samples/...` or an inline `object:`");
+            d.error(
+                at(&p),
+                "a test gives neither `resource` nor `object`",
+                "add `resource: samples/...` or an inline `object:`",
+            );
             None
         }
         (None, Some(o)) => Some(TestInput::Inline(o)),
-        (Some(path), None) => match read_sample(&policies_dir.join(&path)) {
-            Ok(value) => Some(TestInput::File { path, value }),
-            Err(e) => {
-                d.error(at(&format!("{p}.resource")), format!("sample `{path}`: {e}"), "paths are relative to the policies folder; create the file or fix the path");
-                None
+        (Some(path), None) => {
+            match read_sample(&policies_dir.join(&path)) {
+                Ok(value) => Some(TestInput::File { path, value }),
+                Err(e) => {
+                    d.error(at(&format!("{p}.resource")), format!("sample `{path}`: {e}"), "paths are relative to the policies folder; create the file or fix the path");
+                    None
+                }
             }
-        },
+        }
     };
     let mut inventory = Vec::new();
     for (j, inv) in t.inventory.into_iter().enumerate() {
         match inv {
             Value::String(path) => match read_sample_docs(&policies_dir.join(&path)) {
                 Ok(objs) => inventory.extend(objs),
-                Err(e) => d.error(at(&format!("{p}.inventory.{j}")), format!("inventory `{path}`: {e}"), "paths are relative to the policies folder"),
+                Err(e) => d.error(
+                    at(&format!("{p}.inventory.{j}")),
+                    format!("inventory `{path}`: {e}"),
+                    "paths are relative to the policies folder",
+                ),
             },
             Value::Object(_) => inventory.push(inv),
-            _ => d.error(at(&format!("{p}.inventory.{j}")), "an inventory entry must be an object or a file path", "write the object inline or give a path"),
+            _ => d.error(
+                at(&format!("{p}.inventory.{j}")),
+                "an inventory entry must be an object or a file path",
+                "write the object inline or give a path",
+            ),
         }
     }
     if d.error_count() > before {
         return None;
     }
-    Some(TestCase { name: t.name, input: input?, inventory, parameters: t.parameters, expect, location: at(&format!("{p}.name")) })
+    Some(TestCase {
+        name: t.name,
+        input: input?,
+        inventory,
+        parameters: t.parameters,
+        expect,
+        location: at(&format!("{p}.name")),
+    })
 }
 
 /// Reads a sample that must hold exactly one object (JSON or YAML).
@@ -406,7 +590,9 @@ pub fn read_sample(path: &Path) -> Result<Value, String> {
     match docs.len() {
         1 => Ok(docs.remove(0)),
         0 => Err("the file holds no object".into()),
-        n => Err(format!("the file holds {n} YAML documents; a test sample must hold one")),
+        n => Err(format!(
+            "the file holds {n} YAML documents; a test sample must hold one"
+        )),
     }
 }
 
@@ -414,7 +600,9 @@ pub fn read_sample(path: &Path) -> Result<Value, String> {
 pub fn read_sample_docs(path: &Path) -> Result<Vec<Value>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read it ({e})"))?;
     if path.extension().and_then(|e| e.to_str()) == Some("json") {
-        return serde_json::from_str(&text).map(|v| vec![v]).map_err(|e| format!("invalid JSON at {}:{}: {e}", e.line(), e.column()));
+        return serde_json::from_str(&text)
+            .map(|v| vec![v])
+            .map_err(|e| format!("invalid JSON at {}:{}: {e}", e.line(), e.column()));
     }
     let mut out = Vec::new();
     for doc in serde_yaml::Deserializer::from_str(&text) {
@@ -428,7 +616,11 @@ pub fn read_sample_docs(path: &Path) -> Result<Vec<Value>, String> {
 
 fn check_keys(v: &serde_yaml::Value, spans: &SpanIndex, file: &str, d: &mut Diagnostics) {
     let Some(top) = v.as_mapping() else {
-        d.error(Location::new(file, (1, 1)), "a rule file must be a YAML mapping", "start with `id: …`, `name: …`");
+        d.error(
+            Location::new(file, (1, 1)),
+            "a rule file must be a YAML mapping",
+            "start with `id: …`, `name: …`",
+        );
         return;
     };
     check_map(top, "", TOP_KEYS, spans, file, d);
@@ -450,17 +642,35 @@ fn check_keys(v: &serde_yaml::Value, spans: &SpanIndex, file: &str, d: &mut Diag
     }
 }
 
-fn check_map(m: &serde_yaml::Mapping, path: &str, known: &[&str], spans: &SpanIndex, file: &str, d: &mut Diagnostics) {
+fn check_map(
+    m: &serde_yaml::Mapping,
+    path: &str,
+    known: &[&str],
+    spans: &SpanIndex,
+    file: &str,
+    d: &mut Diagnostics,
+) {
     for k in m.keys() {
         let Some(k) = k.as_str() else { continue };
         if !known.contains(&k) {
-            let full = if path.is_empty() { k.to_string() } else { format!("{path}.{k}") };
-            let suggestion = known.iter().min_by_key(|c| edit_distance(c, k)).filter(|c| edit_distance(c, k) <= 3);
+            let full = if path.is_empty() {
+                k.to_string()
+            } else {
+                format!("{path}.{k}")
+            };
+            let suggestion = known
+                .iter()
+                .min_by_key(|c| edit_distance(c, k))
+                .filter(|c| edit_distance(c, k) <= 3);
             let help = match suggestion {
                 Some(s) => format!("did you mean `{s}`? Known keys here: {}", known.join(", ")),
                 None => format!("remove it; known keys here: {}", known.join(", ")),
             };
-            d.error(Location::new(file, spans.nearest_key(&full)), format!("unknown key `{k}`"), help);
+            d.error(
+                Location::new(file, spans.nearest_key(&full)),
+                format!("unknown key `{k}`"),
+                help,
+            );
         }
     }
 }
@@ -505,7 +715,9 @@ pub fn collect_fields(v: &Value, path: &str, out: &mut Vec<(String, String)>) {
         }
         Value::String(s) if s.starts_with('[') && !s.starts_with("[[") => {
             static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-            let re = RE.get_or_init(|| regex::Regex::new(r"\b(?:field|current)\(\s*'([^']+)'\s*\)").unwrap());
+            let re = RE.get_or_init(|| {
+                regex::Regex::new(r"\b(?:field|current)\(\s*'([^']+)'\s*\)").unwrap()
+            });
             for c in re.captures_iter(s) {
                 out.push((path.to_string(), c[1].to_string()));
             }
@@ -531,7 +743,10 @@ fn condition_types(v: &Value) -> Vec<String> {
     fn walk(v: &Value, out: &mut Vec<String>) {
         match v {
             Value::Object(m) => {
-                if m.get("field").and_then(Value::as_str).is_some_and(|f| f.eq_ignore_ascii_case("type")) {
+                if m.get("field")
+                    .and_then(Value::as_str)
+                    .is_some_and(|f| f.eq_ignore_ascii_case("type"))
+                {
                     if let Some(Value::String(t)) = m.get("equals") {
                         out.push(t.clone());
                     }
@@ -576,7 +791,8 @@ fn edit_distance(a: &str, b: &str) -> usize {
 
 fn is_slug(s: &str) -> bool {
     !s.is_empty()
-        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !s.starts_with('-')
         && !s.ends_with('-')
 }
@@ -584,5 +800,8 @@ fn is_slug(s: &str) -> bool {
 pub fn is_guid(s: &str) -> bool {
     let parts: Vec<&str> = s.split('-').collect();
     parts.len() == 5
-        && parts.iter().zip([8, 4, 4, 4, 12]).all(|(p, n)| p.len() == n && p.chars().all(|c| c.is_ascii_hexdigit()))
+        && parts
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(p, n)| p.len() == n && p.chars().all(|c| c.is_ascii_hexdigit()))
 }

@@ -44,6 +44,10 @@ impl Verdict {
 
 pub struct Evaluator {
     registry: Rc<AliasRegistry>,
+    /// Normalised resources by their JSON text: normalising through the alias
+    /// registry costs far more than evaluating, and suites reuse the same samples
+    /// across many rules.
+    normalized: std::sync::RwLock<std::collections::HashMap<String, regorus::Value>>,
     /// Control id → compiled ARM definition (compile errors kept to report per case).
     compiled: std::collections::BTreeMap<String, Result<CompiledDefinition, String>>,
 }
@@ -58,10 +62,17 @@ impl Evaluator {
             .filter_map(|r| r.azure.as_ref().map(|a| (r, a)))
             .map(|(rule, a)| {
                 let def = azure::definition_json(bundle, rule, a);
-                (rule.id.clone(), compile_definition(&rule.name, &def, &registry))
+                (
+                    rule.id.clone(),
+                    compile_definition(&rule.name, &def, &registry),
+                )
             })
             .collect();
-        Ok(Evaluator { registry, compiled })
+        Ok(Evaluator {
+            registry,
+            compiled,
+            normalized: Default::default(),
+        })
     }
 
     pub fn definition(&self, control_id: &str) -> Option<&CompiledDefinition> {
@@ -69,8 +80,31 @@ impl Evaluator {
     }
 
     /// Runs a compiled definition on an ARM resource.
-    pub fn evaluate(&self, def: &CompiledDefinition, resource: &Value, overrides: &Map<String, Value>) -> Result<Verdict, String> {
-        evaluate(def, &self.registry, resource, overrides)
+    pub fn evaluate(
+        &self,
+        def: &CompiledDefinition,
+        resource: &Value,
+        overrides: &Map<String, Value>,
+    ) -> Result<Verdict, String> {
+        if out_of_mode(def, resource) {
+            return Ok(Verdict::OutOfMode);
+        }
+        let normalized = self.normalize(resource);
+        evaluate_normalized(def, normalized, resource, overrides)
+    }
+
+    /// The resource as regorus's normaliser shapes it, from the cache when seen before.
+    fn normalize(&self, resource: &Value) -> regorus::Value {
+        let key = resource.to_string();
+        if let Some(v) = self.normalized.read().expect("cache lock").get(&key) {
+            return v.clone();
+        }
+        let v = normalize(&self.registry, resource);
+        self.normalized
+            .write()
+            .expect("cache lock")
+            .insert(key, v.clone());
+        v
     }
 
     /// Runs the rule's Azure cases (those expecting an effect or none), in parallel.
@@ -109,17 +143,24 @@ impl Evaluator {
                         return result;
                     }
                 };
-                match evaluate(def, &self.registry, t.input.value(), &t.parameters) {
+                match self.evaluate(def, t.input.value(), &t.parameters) {
                     Ok(v) => {
                         result.got = match &v {
                             Verdict::Effect(e) => e.clone(),
                             Verdict::NoMatch => "none".into(),
                             Verdict::OutOfMode => {
-                                result.messages.push(format!("mode {} does not evaluate this resource type", def.mode));
+                                result.messages.push(format!(
+                                    "mode {} does not evaluate this resource type",
+                                    def.mode
+                                ));
                                 "none".into()
                             }
                         };
-                        result.outcome = if result.got.eq_ignore_ascii_case(&expected) { Outcome::Pass } else { Outcome::Fail };
+                        result.outcome = if result.got.eq_ignore_ascii_case(&expected) {
+                            Outcome::Pass
+                        } else {
+                            Outcome::Fail
+                        };
                     }
                     Err(e) => {
                         result.got = "evaluation error".into();
@@ -133,7 +174,11 @@ impl Evaluator {
 }
 
 /// Compiles a definition (`{name, properties}` JSON) with the alias registry.
-pub fn compile_definition(name: &str, def: &Value, registry: &Rc<AliasRegistry>) -> Result<CompiledDefinition, String> {
+pub fn compile_definition(
+    name: &str,
+    def: &Value,
+    registry: &Rc<AliasRegistry>,
+) -> Result<CompiledDefinition, String> {
     let text = serde_json::to_string(def).expect("serialisable");
     let program = azure::compile(name, &text, registry)?;
     let props = &def["properties"];
@@ -145,7 +190,33 @@ pub fn compile_definition(name: &str, def: &Value, registry: &Rc<AliasRegistry>)
                 .collect()
         })
         .unwrap_or_default();
-    Ok(CompiledDefinition { program, mode: props["mode"].as_str().unwrap_or("Indexed").to_string(), defaults })
+    Ok(CompiledDefinition {
+        program,
+        mode: props["mode"].as_str().unwrap_or("Indexed").to_string(),
+        defaults,
+    })
+}
+
+/// Azure's mode gate: an `Indexed` definition never sees types without tags and location.
+fn out_of_mode(def: &CompiledDefinition, resource: &Value) -> bool {
+    let rtype = resource
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    def.mode.eq_ignore_ascii_case("Indexed") && !model::indexed_mode_reaches(rtype)
+}
+
+/// An ARM resource normalised through the alias registry, with its API version.
+pub fn normalize(registry: &AliasRegistry, resource: &Value) -> regorus::Value {
+    let api_version = resource.get("apiVersion").and_then(Value::as_str);
+    let raw = regorus::Value::from(resource.clone());
+    let mut normalized = normalizer::normalize(&raw, Some(registry), api_version);
+    if let Some(v) = api_version {
+        if let Ok(m) = normalized.as_object_mut() {
+            m.insert(regorus::Value::from("apiversion"), regorus::Value::from(v));
+        }
+    }
+    normalized
 }
 
 /// One evaluation in a fresh VM, with Azure's mode gate applied first.
@@ -155,18 +226,18 @@ pub fn evaluate(
     resource: &Value,
     overrides: &Map<String, Value>,
 ) -> Result<Verdict, String> {
-    let rtype = resource.get("type").and_then(Value::as_str).unwrap_or_default();
-    if def.mode.eq_ignore_ascii_case("Indexed") && !model::indexed_mode_reaches(rtype) {
+    if out_of_mode(def, resource) {
         return Ok(Verdict::OutOfMode);
     }
-    let api_version = resource.get("apiVersion").and_then(Value::as_str);
-    let raw = regorus::Value::from(resource.clone());
-    let mut normalized = normalizer::normalize(&raw, Some(registry), api_version);
-    if let Some(v) = api_version {
-        if let Ok(m) = normalized.as_object_mut() {
-            m.insert(regorus::Value::from("apiversion"), regorus::Value::from(v));
-        }
-    }
+    evaluate_normalized(def, normalize(registry, resource), resource, overrides)
+}
+
+fn evaluate_normalized(
+    def: &CompiledDefinition,
+    normalized: regorus::Value,
+    resource: &Value,
+    overrides: &Map<String, Value>,
+) -> Result<Verdict, String> {
     let mut params = def.defaults.clone();
     for (k, v) in overrides {
         params.insert(k.clone(), v.clone());
@@ -175,23 +246,34 @@ pub fn evaluate(
     {
         let m = input.as_object_mut().map_err(|e| e.to_string())?;
         m.insert(regorus::Value::from("resource"), normalized);
-        m.insert(regorus::Value::from("parameters"), regorus::Value::from(Value::Object(params)));
+        m.insert(
+            regorus::Value::from("parameters"),
+            regorus::Value::from(Value::Object(params)),
+        );
     }
     let mut vm = RegoVM::new();
     vm.load_program(Arc::clone(&def.program));
     vm.set_input(input);
     vm.set_context(regorus::Value::from(context_for(resource)));
-    let out = vm.execute_entry_point_by_name("main").map_err(|e| e.to_string())?;
+    let out = vm
+        .execute_entry_point_by_name("main")
+        .map_err(|e| e.to_string())?;
     if out == regorus::Value::Undefined {
         return Ok(Verdict::NoMatch);
     }
-    let effect = out["effect"].as_string().map(|s| s.to_string()).map_err(|_| format!("unexpected result {out}"))?;
+    let effect = out["effect"]
+        .as_string()
+        .map(|s| s.to_string())
+        .map_err(|_| format!("unexpected result {out}"))?;
     Ok(Verdict::Effect(effect))
 }
 
 /// `resourceGroup()` / `subscription()` for a resource: taken from its id when it has one.
 fn context_for(resource: &Value) -> Value {
-    let id = resource.get("id").and_then(Value::as_str).unwrap_or_default();
+    let id = resource
+        .get("id")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     let parts: Vec<&str> = id.split('/').collect();
     let after = |key: &str| {
         parts

@@ -3,8 +3,8 @@
 //! with human, JSON and JUnit reporters.
 
 pub mod azure_eval;
-pub mod report;
 pub mod rego;
+pub mod report;
 
 use rayon::prelude::*;
 
@@ -67,7 +67,9 @@ impl TestReport {
     }
 
     pub fn all_passed(&self) -> bool {
-        self.cases.iter().all(|c| matches!(c.outcome, Outcome::Pass | Outcome::Skip))
+        self.cases
+            .iter()
+            .all(|c| matches!(c.outcome, Outcome::Pass | Outcome::Skip))
     }
 
     /// The verdicts of one rule, in case order.
@@ -110,7 +112,9 @@ pub fn run(bundle: &Bundle, filter: &Filter) -> anyhow::Result<TestReport> {
             out
         })
         .collect();
-    Ok(TestReport { cases: per_rule.into_iter().flatten().collect() })
+    Ok(TestReport {
+        cases: per_rule.into_iter().flatten().collect(),
+    })
 }
 
 /// `file:line:col` text of a case location.

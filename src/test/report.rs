@@ -12,9 +12,15 @@ pub fn human(r: &TestReport) -> String {
             Outcome::Error => "ERR ",
             Outcome::Skip => "skip",
         };
-        s.push_str(&format!("{mark} {} {} — {}\n", c.rule_id, c.case, c.expected));
+        s.push_str(&format!(
+            "{mark} {} {} — {}\n",
+            c.rule_id, c.case, c.expected
+        ));
         if matches!(c.outcome, Outcome::Fail | Outcome::Error) {
-            s.push_str(&format!("     at {}\n     expected: {}\n     got:      {}\n", c.location, c.expected, c.got));
+            s.push_str(&format!(
+                "     at {}\n     expected: {}\n     got:      {}\n",
+                c.location, c.expected, c.got
+            ));
             for m in &c.messages {
                 s.push_str(&format!("     | {m}\n"));
             }
@@ -50,14 +56,22 @@ pub fn junit(r: &TestReport) -> String {
     let mut report = Report::new("policybook");
     let mut suites: Vec<TestSuite> = Vec::new();
     for c in &r.cases {
-        if suites.last().map(|s| s.name.as_str() != c.rule_id).unwrap_or(true) {
+        if suites
+            .last()
+            .map(|s| s.name.as_str() != c.rule_id)
+            .unwrap_or(true)
+        {
             suites.push(TestSuite::new(c.rule_id.clone()));
         }
         let status = match c.outcome {
             Outcome::Pass => TestCaseStatus::success(),
             Outcome::Skip => TestCaseStatus::skipped(),
             Outcome::Fail | Outcome::Error => {
-                let kind = if c.outcome == Outcome::Fail { NonSuccessKind::Failure } else { NonSuccessKind::Error };
+                let kind = if c.outcome == Outcome::Fail {
+                    NonSuccessKind::Failure
+                } else {
+                    NonSuccessKind::Error
+                };
                 let mut st = TestCaseStatus::non_success(kind);
                 st.set_message(format!("expected {}, got {}", c.expected, c.got));
                 st.set_description(format!("at {}\n{}", c.location, c.messages.join("\n")));

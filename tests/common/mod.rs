@@ -112,5 +112,8 @@ pub fn validate(schema: &Value, pointer: Option<&str>, instance: &Value) -> Vec<
         root["allOf"] = serde_json::json!([{ "$ref": format!("#{p}") }]);
     }
     let validator = jsonschema::validator_for(&root).expect("schema compiles");
-    validator.iter_errors(instance).map(|e| format!("{} at {}", e, e.instance_path)).collect()
+    validator
+        .iter_errors(instance)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .collect()
 }

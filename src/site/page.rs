@@ -1,0 +1,792 @@
+//! One page of the site, built from Markdown fragments and generated HTML.
+//!
+//! Every page is rendered twice in one pass over pulldown-cmark's events: the page
+//! itself, and its section of the print page, where ids get a per-page prefix and
+//! links to other chapters become in-page anchors. While rendering, the builder
+//! collects what later stages need: heading ids (link check, on-page TOC), links
+//! with their source places (link check), external links, and plain text split
+//! into sections at headings (search index).
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::Path;
+use std::sync::Arc;
+
+use pulldown_cmark::{CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+
+use super::highlight;
+use super::util::{
+    escape, html_path, is_external, join, percent_decode, relative, slug, IdSet, LineIndex,
+};
+use crate::diagnostics::{Diagnostics, Location};
+use crate::model::Bundle;
+
+pub fn options() -> Options {
+    Options::ENABLE_TABLES
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_TASKLISTS
+        | Options::ENABLE_HEADING_ATTRIBUTES
+        | Options::ENABLE_GFM
+        | Options::ENABLE_DEFINITION_LIST
+}
+
+/// What every page of one build shares.
+pub struct Env<'a> {
+    pub bundle: &'a Bundle,
+    /// The book's source folder on disk.
+    pub src_dir: &'a Path,
+    /// The same, relative to the project root (`content`), for messages.
+    pub src_rel: &'a str,
+    /// Whether the policy pages exist (SUMMARY lists `policybook:policies`).
+    pub policy_pages: bool,
+}
+
+/// Where the lines of a Markdown text came from (a page, an included file, a YAML field).
+#[derive(Clone, Debug)]
+pub struct Origin {
+    segments: Vec<Segment>,
+}
+
+#[derive(Clone, Debug)]
+struct Segment {
+    /// Byte offset in the text where this segment starts.
+    start: usize,
+    file: Arc<str>,
+    /// 1-based line in `file` of the segment's first line.
+    line: usize,
+}
+
+impl Origin {
+    pub fn new(file: &str, first_line: usize) -> Origin {
+        Origin {
+            segments: vec![Segment {
+                start: 0,
+                file: file.into(),
+                line: first_line,
+            }],
+        }
+    }
+
+    fn push(&mut self, start: usize, file: Arc<str>, line: usize) {
+        self.segments.push(Segment { start, file, line });
+    }
+
+    fn locate(&self, text: &str, li: &LineIndex, offset: usize) -> Location {
+        let idx = self.segments.partition_point(|s| s.start <= offset).max(1) - 1;
+        let seg = &self.segments[idx];
+        let (l0, _) = li.locate(text, seg.start);
+        let (l, col) = li.locate(text, offset);
+        Location {
+            file: seg.file.to_string(),
+            line: seg.line + (l - l0),
+            column: col,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkTarget {
+    /// A Markdown page, by its path relative to the source folder.
+    Page(String),
+    /// Any other file, relative to the site root.
+    File(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct LinkRef {
+    pub target: LinkTarget,
+    pub anchor: Option<String>,
+    pub location: Location,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Heading {
+    pub level: u8,
+    pub id: String,
+    pub title: String,
+}
+
+/// A search document: the text between two headings (h1–h3).
+#[derive(Debug, Clone, Default)]
+pub struct Section {
+    /// Heading id, empty for the top of the page.
+    pub anchor: String,
+    pub title: String,
+    /// Prose, for results' snippets and the index.
+    pub body: String,
+    /// Code, indexed but not shown in snippets.
+    pub code: String,
+}
+
+pub struct PageBuilder<'e> {
+    env: &'e Env<'e>,
+    /// Virtual Markdown path relative to the source folder (`guides/x.md`, `policies/index.md`).
+    pub md: String,
+    /// Output path relative to the site root (`guides/x.html`).
+    pub out: String,
+    /// Prefix of this page's ids in the print page.
+    pid: String,
+    ids: IdSet,
+    pub html: String,
+    pub print: String,
+    /// h2/h3 headings, for the on-page table of contents.
+    pub headings: Vec<Heading>,
+    /// Every id on the page a link may target.
+    pub anchors: Vec<String>,
+    pub links: Vec<LinkRef>,
+    pub externals: Vec<(String, Location)>,
+    pub sections: Vec<Section>,
+    pub diags: Diagnostics,
+    in_heading: bool,
+    /// The first h1's text, if any.
+    pub first_h1: Option<String>,
+}
+
+/// The id prefix of a page in the print page.
+pub fn print_id(out: &str) -> String {
+    let p = out.strip_suffix(".html").unwrap_or(out);
+    p.replace(['/', '.', ' '], "-")
+}
+
+impl<'e> PageBuilder<'e> {
+    pub fn new(env: &'e Env<'e>, md: &str, title: &str) -> PageBuilder<'e> {
+        let out = html_path(md);
+        PageBuilder {
+            env,
+            md: md.to_string(),
+            pid: print_id(&out),
+            out,
+            ids: IdSet::default(),
+            html: String::new(),
+            print: String::new(),
+            headings: Vec::new(),
+            anchors: Vec::new(),
+            links: Vec::new(),
+            externals: Vec::new(),
+            sections: vec![Section {
+                title: title.to_string(),
+                ..Section::default()
+            }],
+            diags: Diagnostics::default(),
+            in_heading: false,
+            first_h1: None,
+        }
+    }
+
+    // ------------------------------------------------------------ generated content
+
+    /// Raw HTML that is the same on the page and in the print page (no links, no ids).
+    pub fn raw(&mut self, html: &str) {
+        self.html.push_str(html);
+        self.print.push_str(html);
+    }
+
+    pub fn raw2(&mut self, page: &str, print: &str) {
+        self.html.push_str(page);
+        self.print.push_str(print);
+    }
+
+    /// Plain text for the search index.
+    pub fn text(&mut self, t: &str) {
+        let s = self.sections.last_mut().unwrap();
+        s.body.push_str(t);
+        s.body.push(' ');
+    }
+
+    pub fn code_text(&mut self, t: &str) {
+        let s = self.sections.last_mut().unwrap();
+        s.code.push_str(t);
+        s.code.push(' ');
+    }
+
+    /// A generated heading; `title` is plain text (escaped here). Returns its id.
+    pub fn heading(&mut self, level: u8, title: &str, id: &str) -> String {
+        let id = self.ids.unique(id);
+        self.note_heading(level, &id, title);
+        let (eid, pid) = (escape(&id), escape(&format!("{}-{}", self.pid, id)));
+        let t = escape(title);
+        self.html.push_str(&format!(
+            "<h{level} id=\"{eid}\"><a class=\"header\" href=\"#{eid}\">{t}</a></h{level}>\n"
+        ));
+        self.print.push_str(&format!(
+            "<h{level} id=\"{pid}\"><a class=\"header\" href=\"#{pid}\">{t}</a></h{level}>\n"
+        ));
+        id
+    }
+
+    fn note_heading(&mut self, level: u8, id: &str, title: &str) {
+        self.anchors.push(id.to_string());
+        if level == 1 && self.first_h1.is_none() {
+            self.first_h1 = Some(title.to_string());
+        }
+        if (2..=3).contains(&level) {
+            self.headings.push(Heading {
+                level,
+                id: id.to_string(),
+                title: title.to_string(),
+            });
+        }
+        if level <= 3 {
+            if level == 1 && self.sections.len() == 1 && self.sections[0].body.is_empty() {
+                // The page's own h1 names the first section.
+                self.sections[0].anchor = id.to_string();
+                self.sections[0].title = title.to_string();
+            } else {
+                self.sections.push(Section {
+                    anchor: id.to_string(),
+                    title: title.to_string(),
+                    ..Section::default()
+                });
+            }
+        }
+    }
+
+    /// Hrefs (page, print page) to another page of the site by output path.
+    pub fn page_href(&self, target_out: &str, anchor: Option<&str>) -> (String, String) {
+        let mut a = relative(&self.out, target_out);
+        let mut b = format!("#{}", print_id(target_out));
+        if let Some(frag) = anchor {
+            a.push('#');
+            a.push_str(frag);
+            b.push('-');
+            b.push_str(frag);
+        }
+        (a, b)
+    }
+
+    /// Hrefs (page, print page) to a file of the site by its path from the root.
+    pub fn file_href(&self, target: &str) -> (String, String) {
+        (relative(&self.out, target), target.to_string())
+    }
+
+    // ------------------------------------------------------------ Markdown
+
+    /// Renders trusted Markdown (content pages, rule Markdown fields).
+    pub fn markdown(&mut self, text: &str, origin: &Origin) {
+        let (a, b) = self.fragment(text, origin, false);
+        self.html.push_str(&a);
+        self.print.push_str(&b);
+    }
+
+    /// Inline Markdown (a table cell): the paragraph wrapper is removed.
+    pub fn inline_markdown(&mut self, text: &str, origin: &Origin) -> (String, String) {
+        self.fragment(text, origin, true)
+    }
+
+    fn fragment(&mut self, text: &str, origin: &Origin, inline: bool) -> (String, String) {
+        let li = LineIndex::new(text);
+        let evs: Vec<(Event, Range<usize>)> = Parser::new_ext(text, options())
+            .into_offset_iter()
+            .collect();
+        let mut a: Vec<Event> = Vec::with_capacity(evs.len() + 8);
+        let mut b: Vec<Event> = Vec::with_capacity(evs.len() + 8);
+        let mut heading: Option<(usize, bool)> = None;
+        let mut code: Option<(String, String)> = None;
+        let mut footnotes: HashMap<String, usize> = HashMap::new();
+        let mut i = 0;
+        while i < evs.len() {
+            let (ev, range) = &evs[i];
+            if let Some((lang, buf)) = &mut code {
+                match ev {
+                    Event::Text(t) => buf.push_str(t),
+                    Event::End(TagEnd::CodeBlock) => {
+                        let lang = std::mem::take(lang);
+                        let buf = std::mem::take(buf);
+                        code = None;
+                        self.code_text(&buf);
+                        let class = if lang.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" class=\"language-{}\"", escape(&lang))
+                        };
+                        let html = format!(
+                            "<pre><code{class}>{}</code></pre>\n",
+                            highlight::highlight(&lang, &buf)
+                        );
+                        a.push(Event::Html(html.clone().into()));
+                        b.push(Event::Html(html.into()));
+                    }
+                    _ => {}
+                }
+                i += 1;
+                continue;
+            }
+            match ev {
+                Event::Start(Tag::Heading { level, id, .. }) => {
+                    let end = evs[i..]
+                        .iter()
+                        .position(|(e, _)| matches!(e, Event::End(TagEnd::Heading(_))))
+                        .map(|p| i + p)
+                        .unwrap_or(evs.len());
+                    let inner = &evs[i + 1..end];
+                    let title = plain_text(inner);
+                    let hid = match id {
+                        Some(custom) => {
+                            if !self.ids.reserve(custom) {
+                                let loc = origin.locate(text, &li, range.start);
+                                self.diags.error(
+                                    loc,
+                                    format!("duplicate id `{custom}` on this page"),
+                                    "give each heading a unique `{#id}`",
+                                );
+                            }
+                            custom.to_string()
+                        }
+                        None => self.ids.unique(&slug(&title)),
+                    };
+                    let n = heading_level(*level);
+                    self.note_heading(n as u8, &hid, &title);
+                    let has_link = inner
+                        .iter()
+                        .any(|(e, _)| matches!(e, Event::Start(Tag::Link { .. })));
+                    let open = |id: &str| {
+                        let id = escape(id);
+                        if has_link {
+                            format!("<h{n} id=\"{id}\">")
+                        } else {
+                            format!("<h{n} id=\"{id}\"><a class=\"header\" href=\"#{id}\">")
+                        }
+                    };
+                    a.push(Event::Html(open(&hid).into()));
+                    b.push(Event::Html(open(&format!("{}-{hid}", self.pid)).into()));
+                    heading = Some((n, has_link));
+                    self.in_heading = true;
+                }
+                Event::End(TagEnd::Heading(_)) => {
+                    let (n, has_link) = heading.take().unwrap_or((1, false));
+                    let close = if has_link {
+                        format!("</h{n}>\n")
+                    } else {
+                        format!("</a></h{n}>\n")
+                    };
+                    a.push(Event::Html(close.clone().into()));
+                    b.push(Event::Html(close.into()));
+                    self.in_heading = false;
+                }
+                Event::Start(Tag::Link {
+                    link_type,
+                    dest_url,
+                    title,
+                    id,
+                }) => {
+                    let loc = || origin.locate(text, &li, range.start);
+                    let (x, y) = self.rewrite(dest_url, false, &loc);
+                    a.push(Event::Start(Tag::Link {
+                        link_type: *link_type,
+                        dest_url: x.into(),
+                        title: title.clone(),
+                        id: id.clone(),
+                    }));
+                    b.push(Event::Start(Tag::Link {
+                        link_type: *link_type,
+                        dest_url: y.into(),
+                        title: title.clone(),
+                        id: id.clone(),
+                    }));
+                }
+                Event::Start(Tag::Image {
+                    link_type,
+                    dest_url,
+                    title,
+                    id,
+                }) => {
+                    let loc = || origin.locate(text, &li, range.start);
+                    let (x, y) = self.rewrite(dest_url, true, &loc);
+                    a.push(Event::Start(Tag::Image {
+                        link_type: *link_type,
+                        dest_url: x.into(),
+                        title: title.clone(),
+                        id: id.clone(),
+                    }));
+                    b.push(Event::Start(Tag::Image {
+                        link_type: *link_type,
+                        dest_url: y.into(),
+                        title: title.clone(),
+                        id: id.clone(),
+                    }));
+                }
+                Event::Start(Tag::CodeBlock(kind)) => {
+                    let lang = match kind {
+                        CodeBlockKind::Fenced(info) => highlight::language(info),
+                        CodeBlockKind::Indented => String::new(),
+                    };
+                    code = Some((lang, String::new()));
+                }
+                Event::Start(Tag::Paragraph) => {
+                    if let Some((end, dtext)) = directive_at(&evs, i, text) {
+                        let loc = origin.locate(text, &li, range.start);
+                        let (x, y) = self.directive(&dtext, loc);
+                        a.push(Event::Html(x.into()));
+                        b.push(Event::Html(y.into()));
+                        i = end + 1;
+                        continue;
+                    }
+                    a.push(ev.clone());
+                    b.push(ev.clone());
+                }
+                Event::Start(Tag::Table(_)) => {
+                    for v in [&mut a, &mut b] {
+                        v.push(Event::Html("<div class=\"table-wrapper\">".into()));
+                        v.push(ev.clone());
+                    }
+                }
+                Event::End(TagEnd::Table) => {
+                    for v in [&mut a, &mut b] {
+                        v.push(ev.clone());
+                        v.push(Event::Html("</div>\n".into()));
+                    }
+                    self.text(" ");
+                }
+                Event::FootnoteReference(name) => {
+                    let k = footnotes.len() + 1;
+                    let num = *footnotes.entry(name.to_string()).or_insert(k);
+                    let id = format!("fn-{}", slug(name));
+                    let r = |p: &str| {
+                        format!(
+                            "<sup class=\"footnote-reference\"><a href=\"#{p}{}\">{num}</a></sup>",
+                            escape(&id)
+                        )
+                    };
+                    a.push(Event::InlineHtml(r("").into()));
+                    b.push(Event::InlineHtml(r(&format!("{}-", self.pid)).into()));
+                }
+                Event::Start(Tag::FootnoteDefinition(name)) => {
+                    let k = footnotes.len() + 1;
+                    let num = *footnotes.entry(name.to_string()).or_insert(k);
+                    let id = format!("fn-{}", slug(name));
+                    self.anchors.push(id.clone());
+                    let r = |p: &str| {
+                        format!("<div class=\"footnote-definition\" id=\"{p}{}\"><sup class=\"footnote-definition-label\">{num}</sup>", escape(&id))
+                    };
+                    a.push(Event::Html(r("").into()));
+                    b.push(Event::Html(r(&format!("{}-", self.pid)).into()));
+                }
+                Event::End(TagEnd::FootnoteDefinition) => {
+                    a.push(Event::Html("</div>\n".into()));
+                    b.push(Event::Html("</div>\n".into()));
+                }
+                Event::Text(t) | Event::Code(t) => {
+                    if !self.in_heading {
+                        let s = self.sections.last_mut().unwrap();
+                        s.body.push_str(t);
+                    }
+                    a.push(ev.clone());
+                    b.push(ev.clone());
+                }
+                Event::Html(h) | Event::InlineHtml(h) => {
+                    collect_html_ids(h, &mut self.anchors);
+                    a.push(ev.clone());
+                    b.push(ev.clone());
+                }
+                Event::SoftBreak
+                | Event::HardBreak
+                | Event::End(
+                    TagEnd::Paragraph | TagEnd::Item | TagEnd::TableCell | TagEnd::BlockQuote(_),
+                ) => {
+                    if !self.in_heading {
+                        self.sections.last_mut().unwrap().body.push(' ');
+                    }
+                    a.push(ev.clone());
+                    b.push(ev.clone());
+                }
+                _ => {
+                    a.push(ev.clone());
+                    b.push(ev.clone());
+                }
+            }
+            i += 1;
+        }
+        let mut x = String::with_capacity(text.len() * 3 / 2);
+        let mut y = String::with_capacity(text.len() * 3 / 2);
+        pulldown_cmark::html::push_html(&mut x, a.into_iter());
+        pulldown_cmark::html::push_html(&mut y, b.into_iter());
+        if inline {
+            (strip_p(x), strip_p(y))
+        } else {
+            (x, y)
+        }
+    }
+
+    /// Rewrites a link or image target for the page and for the print page and
+    /// records it for the link check.
+    fn rewrite(
+        &mut self,
+        dest: &CowStr,
+        image: bool,
+        loc: &dyn Fn() -> Location,
+    ) -> (String, String) {
+        let dest: &str = dest;
+        if dest.is_empty() {
+            return (String::new(), String::new());
+        }
+        if is_external(dest) {
+            self.externals.push((dest.to_string(), loc()));
+            return (dest.to_string(), dest.to_string());
+        }
+        if dest.starts_with('/') {
+            self.diags.warning(
+                loc(),
+                format!("absolute link `{dest}` breaks when the site is served from a sub-path"),
+                "use a relative link",
+            );
+            return (dest.to_string(), dest.to_string());
+        }
+        let (path, frag) = match dest.split_once('#') {
+            Some((p, f)) => (p, Some(f)),
+            None => (dest, None),
+        };
+        let path = path.split('?').next().unwrap_or("");
+        let frag_dec = frag.map(percent_decode);
+        if path.is_empty() {
+            self.links.push(LinkRef {
+                target: LinkTarget::Page(self.md.clone()),
+                anchor: frag_dec.clone(),
+                location: loc(),
+            });
+            let print = format!("#{}-{}", self.pid, frag.unwrap_or(""));
+            return (dest.to_string(), print);
+        }
+        let Some(resolved) = join(&self.md, &percent_decode(path)) else {
+            self.diags.error(
+                loc(),
+                format!("link `{dest}` points outside the book's source folder"),
+                "link a file inside the book",
+            );
+            return (dest.to_string(), dest.to_string());
+        };
+        if resolved.ends_with(".md") && !image {
+            self.links.push(LinkRef {
+                target: LinkTarget::Page(resolved.clone()),
+                anchor: frag_dec,
+                location: loc(),
+            });
+            let file_start = path.rfind('/').map(|i| i + 1).unwrap_or(0);
+            let mut page = format!("{}{}", &path[..file_start], html_path(&path[file_start..]));
+            let mut print = format!("#{}", print_id(&html_path(&resolved)));
+            if let Some(f) = frag {
+                page.push('#');
+                page.push_str(f);
+                print.push('-');
+                print.push_str(f);
+            }
+            (page, print)
+        } else {
+            self.links.push(LinkRef {
+                target: LinkTarget::File(resolved.clone()),
+                anchor: None,
+                location: loc(),
+            });
+            let mut print = resolved;
+            if let Some(f) = frag {
+                print.push('#');
+                print.push_str(f);
+            }
+            (dest.to_string(), print)
+        }
+    }
+
+    // ------------------------------------------------------------ directives
+
+    fn directive(&mut self, text: &str, loc: Location) -> (String, String) {
+        let inner = text
+            .trim()
+            .trim_start_matches("{{#")
+            .trim_end_matches("}}")
+            .trim();
+        let (name, args) = inner.split_once(char::is_whitespace).unwrap_or((inner, ""));
+        match name {
+            "table" => super::directives::table(self, args.trim(), loc),
+            "checklist" => super::directives::checklist(self, args, loc),
+            other => {
+                self.diags.error(loc, format!("unknown directive `{{{{#{other}}}}}`"), "use `{{#table tables/<file>.yaml}}`, `{{#checklist <area>…}}` or `{{#include <file>}}`; write `\\{{#…}}` for the literal text");
+                (String::new(), String::new())
+            }
+        }
+    }
+
+    pub fn env(&self) -> &'e Env<'e> {
+        self.env
+    }
+
+    /// Tag wrapping text in a page's sections (`{{#checklist}}` output).
+    pub fn text_only(&mut self, t: &str) {
+        self.text(t);
+    }
+}
+
+/// Plain text of inline events (heading titles).
+pub fn plain_text(evs: &[(Event, Range<usize>)]) -> String {
+    let mut s = String::new();
+    for (e, _) in evs {
+        match e {
+            Event::Text(t) | Event::Code(t) => s.push_str(t),
+            Event::SoftBreak | Event::HardBreak => s.push(' '),
+            _ => {}
+        }
+    }
+    s.trim().to_string()
+}
+
+fn heading_level(l: HeadingLevel) -> usize {
+    match l {
+        HeadingLevel::H1 => 1,
+        HeadingLevel::H2 => 2,
+        HeadingLevel::H3 => 3,
+        HeadingLevel::H4 => 4,
+        HeadingLevel::H5 => 5,
+        HeadingLevel::H6 => 6,
+    }
+}
+
+/// A paragraph whose whole text is `{{#name args}}` (not backslash-escaped):
+/// returns the index of its end event and the text.
+fn directive_at(evs: &[(Event, Range<usize>)], i: usize, src: &str) -> Option<(usize, String)> {
+    let mut s = String::new();
+    let mut j = i + 1;
+    while j < evs.len() {
+        match &evs[j].0 {
+            Event::Text(t) => s.push_str(t),
+            Event::End(TagEnd::Paragraph) => break,
+            _ => return None,
+        }
+        j += 1;
+    }
+    let t = s.trim();
+    if !(t.starts_with("{{#") && t.ends_with("}}")) || t[3..t.len() - 2].contains("}}") {
+        return None;
+    }
+    let raw = &src[evs[i].1.clone()];
+    if raw.trim_start().starts_with('\\') {
+        return None;
+    }
+    Some((j, t.to_string()))
+}
+
+fn strip_p(s: String) -> String {
+    let t = s.trim_end();
+    if let Some(inner) = t.strip_prefix("<p>").and_then(|x| x.strip_suffix("</p>")) {
+        if !inner.contains("<p>") {
+            return inner.to_string();
+        }
+    }
+    s
+}
+
+/// `id="…"` attributes in raw HTML, so links may target them.
+fn collect_html_ids(h: &str, out: &mut Vec<String>) {
+    let mut rest = h;
+    while let Some(p) = rest.find("id=") {
+        let before = rest[..p].chars().last();
+        rest = &rest[p + 3..];
+        if before.is_some_and(|c| c.is_alphanumeric() || c == '-' || c == '_') {
+            continue;
+        }
+        let q = match rest.chars().next() {
+            Some(q @ ('"' | '\'')) => q,
+            _ => continue,
+        };
+        if let Some(end) = rest[1..].find(q) {
+            out.push(rest[1..1 + end].to_string());
+            rest = &rest[1 + end..];
+        }
+    }
+}
+
+/// Expands mdBook's `{{#include path}}` (also `path:start:end` line ranges),
+/// relative to the including file; `\{{#include …}}` stays literal.
+pub fn expand_includes(
+    text: &str,
+    file_md: &str,
+    env: &Env,
+    origin_file: &str,
+    diags: &mut Diagnostics,
+    depth: usize,
+) -> (String, Origin) {
+    let mut origin = Origin::new(origin_file, 1);
+    if !text.contains("{{#include") {
+        return (text.to_string(), origin);
+    }
+    let li = LineIndex::new(text);
+    let mut out = String::with_capacity(text.len());
+    let mut pos = 0;
+    let file: Arc<str> = origin_file.into();
+    while let Some(p) = text[pos..].find("{{#include") {
+        let start = pos + p;
+        let Some(close) = text[start..].find("}}") else {
+            break;
+        };
+        let end = start + close + 2;
+        if start > 0 && text.as_bytes()[start - 1] == b'\\' {
+            out.push_str(&text[pos..start - 1]);
+            out.push_str(&text[start..end]);
+            pos = end;
+            continue;
+        }
+        out.push_str(&text[pos..start]);
+        let (line0, col) = li.locate(text, start);
+        let loc = Location {
+            file: origin_file.to_string(),
+            line: line0 + 1,
+            column: col,
+        };
+        let arg = text[start + "{{#include".len()..end - 2].trim();
+        let mut parts = arg.splitn(2, ':');
+        let path = parts.next().unwrap_or("");
+        let range = parts.next();
+        let resolved = join(file_md, path);
+        let content = resolved
+            .as_ref()
+            .and_then(|r| std::fs::read_to_string(env.src_dir.join(r)).ok());
+        match (resolved, content) {
+            (Some(r), Some(c)) if depth < 8 => {
+                let c = select_lines(&c, range);
+                let inc_file = format!("{}/{}", env.src_rel, r);
+                let (expanded, inc_origin) =
+                    expand_includes(&c, &r, env, &inc_file, diags, depth + 1);
+                let base = out.len();
+                for s in inc_origin.segments {
+                    origin.push(
+                        base + s.start,
+                        s.file,
+                        s.line + range_first(range).saturating_sub(1),
+                    );
+                }
+                out.push_str(&expanded);
+                // The rest of the including line and what follows come from the page again.
+                let (l_end, _) = li.locate(text, end);
+                origin.push(out.len(), file.clone(), l_end + 1);
+            }
+            _ => {
+                diags.error(loc, format!("cannot include `{path}`"), "give a path relative to this file that exists (mdBook `{{#include}}` semantics)");
+            }
+        }
+        pos = end;
+    }
+    out.push_str(&text[pos..]);
+    (out, origin)
+}
+
+fn range_first(range: Option<&str>) -> usize {
+    range
+        .and_then(|r| r.split(':').next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1)
+}
+
+fn select_lines(text: &str, range: Option<&str>) -> String {
+    let Some(r) = range else {
+        return text.to_string();
+    };
+    let mut it = r.split(':');
+    let a: usize = it.next().and_then(|s| s.parse().ok()).unwrap_or(1).max(1);
+    let b: Option<usize> = it.next().and_then(|s| s.parse().ok());
+    let lines: Vec<&str> = text.lines().collect();
+    let end = b.unwrap_or(lines.len()).min(lines.len());
+    if a > end {
+        return String::new();
+    }
+    let mut s = lines[a - 1..end].join("\n");
+    s.push('\n');
+    s
+}

@@ -1,0 +1,86 @@
+// policybook default theme: navigation, theme toggle, keyboard, search-term highlight.
+(function () {
+  'use strict';
+  var html = document.documentElement;
+  var root = html.getAttribute('data-root') || '';
+  var path = html.getAttribute('data-path') || '';
+
+  // Light/dark theme: follows prefers-color-scheme until toggled; the choice is remembered.
+  var toggle = document.getElementById('pb-theme-toggle');
+  if (toggle) {
+    toggle.addEventListener('click', function () {
+      var next = html.getAttribute('data-theme') === 'dark' ? 'light' : 'dark';
+      html.setAttribute('data-theme', next);
+      try { localStorage.setItem('pb-theme', next); } catch (e) { /* private mode */ }
+    });
+  }
+
+  // Sidebar: one shared navigation (assets/toc.js) for every page, current page highlighted.
+  var nav = document.getElementById('pb-sidebar');
+  if (nav && typeof window.pbToc === 'string') {
+    nav.innerHTML = window.pbToc;
+    var active = null;
+    var links = nav.querySelectorAll('a[href]');
+    for (var i = 0; i < links.length; i++) {
+      var a = links[i], href = a.getAttribute('href');
+      if (href === path) { a.className = 'active'; a.setAttribute('aria-current', 'page'); active = a; }
+      a.setAttribute('href', root + href);
+    }
+    if (active) {
+      var top = active.offsetTop - nav.clientHeight / 3;
+      if (top > 0) nav.scrollTop = top;
+    }
+  }
+  var menu = document.getElementById('pb-menu');
+  if (menu) {
+    menu.addEventListener('click', function () {
+      if (window.matchMedia('(max-width: 1000px)').matches) document.body.classList.toggle('sidebar-open');
+      else document.body.classList.toggle('sidebar-hidden');
+    });
+  }
+
+  // ←/→ go to the previous/next page.
+  document.addEventListener('keydown', function (e) {
+    if (e.altKey || e.ctrlKey || e.metaKey || e.shiftKey) return;
+    var t = e.target;
+    if (t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.isContentEditable)) return;
+    var rel = e.key === 'ArrowLeft' ? 'prev' : e.key === 'ArrowRight' ? 'next' : null;
+    if (!rel) return;
+    var link = document.querySelector('.prev-next a[rel="' + rel + '"]');
+    if (link) { e.preventDefault(); window.location.href = link.href; }
+  });
+
+  // ?highlight=words marks the search terms on the page (search results link here).
+  var params = new URLSearchParams(window.location.search);
+  var hl = params.get('highlight');
+  var content = document.querySelector('main .page');
+  if (hl && content && window.pbTerms) {
+    var words = window.pbTerms(hl);
+    if (words.length) markTerms(content, words);
+  }
+  function markTerms(el, words) {
+    var re = new RegExp('(^|[^\\p{L}\\p{N}])((?:' + words.map(escapeRe).join('|') + ')[\\p{L}\\p{N}]*)', 'giu');
+    var walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT, null);
+    var nodes = [];
+    while (walker.nextNode()) nodes.push(walker.currentNode);
+    nodes.forEach(function (n) {
+      var text = n.nodeValue;
+      re.lastIndex = 0;
+      if (!re.test(text)) return;
+      re.lastIndex = 0;
+      var frag = document.createDocumentFragment(), last = 0, m;
+      while ((m = re.exec(text))) {
+        var start = m.index + m[1].length;
+        frag.appendChild(document.createTextNode(text.slice(last, start)));
+        var mark = document.createElement('mark');
+        mark.className = 'pb-hl';
+        mark.textContent = m[2];
+        frag.appendChild(mark);
+        last = start + m[2].length;
+      }
+      frag.appendChild(document.createTextNode(text.slice(last)));
+      n.parentNode.replaceChild(frag, n);
+    });
+  }
+  function escapeRe(s) { return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'); }
+})();
