@@ -30,31 +30,32 @@ pub struct BuildSummary {
 pub fn build(bundle: &Bundle) -> Result<std::result::Result<BuildSummary, Diagnostics>> {
     let report = test::run(bundle, &test::Filter::default())?;
     let notes = gatekeeper::notes(bundle);
-    if bundle.config.policybook.is_some() {
-        let staging = Staging::new(&bundle.root.join(bundle.config.output_dir()))?;
+    // A policybook project stages the whole output root, with the site under `site/`;
+    // a plain mdBook book stages only its site folder.
+    let project = bundle.config.policybook.is_some();
+    let target = if project {
+        bundle.config.output_dir().to_string()
+    } else {
+        bundle.config.site_dir()
+    };
+    let staging = Staging::new(&bundle.root.join(target))?;
+    if project {
         azure::emit(bundle, &staging)?;
         gatekeeper::emit(bundle, &staging)?;
-        let site_diags = site::render(bundle, &report, &staging.path().join("site"))?;
-        if site_diags.has_errors() {
-            return Ok(Err(site_diags));
-        }
-        staging.commit()?;
-        Ok(Ok(BuildSummary {
-            report,
-            notes,
-            site_diagnostics: site_diags,
-        }))
-    } else {
-        let staging = Staging::new(&bundle.root.join(bundle.config.site_dir()))?;
-        let site_diags = site::render(bundle, &report, staging.path())?;
-        if site_diags.has_errors() {
-            return Ok(Err(site_diags));
-        }
-        staging.commit()?;
-        Ok(Ok(BuildSummary {
-            report,
-            notes,
-            site_diagnostics: site_diags,
-        }))
     }
+    let site_out = if project {
+        staging.path().join("site")
+    } else {
+        staging.path().to_path_buf()
+    };
+    let site_diagnostics = site::render(bundle, &report, &site_out)?;
+    if site_diagnostics.has_errors() {
+        return Ok(Err(site_diagnostics));
+    }
+    staging.commit()?;
+    Ok(Ok(BuildSummary {
+        report,
+        notes,
+        site_diagnostics,
+    }))
 }
