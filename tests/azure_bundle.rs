@@ -425,19 +425,7 @@ fn deploy_script_creates_every_definition_then_the_set() {
 
 #[test]
 fn outputs_are_byte_identical_whatever_the_thread_count() {
-    let read_tree = |dir: &Path| -> BTreeMap<String, Vec<u8>> {
-        walkdir::WalkDir::new(dir)
-            .into_iter()
-            .map(|e| e.unwrap())
-            .filter(|e| e.file_type().is_file())
-            .map(|e| {
-                (
-                    e.path().strip_prefix(dir).unwrap().display().to_string(),
-                    std::fs::read(e.path()).unwrap(),
-                )
-            })
-            .collect()
-    };
+    let read_tree = common::read_tree;
     let one = rayon::ThreadPoolBuilder::new()
         .num_threads(1)
         .build()

@@ -332,23 +332,7 @@ fn emitted_tree_is_deterministic_and_its_suites_replay_every_case() {
     let a = write();
     let c = write();
     let files = |root: &std::path::Path| -> Vec<(String, Vec<u8>)> {
-        let mut v: Vec<_> = walkdir::WalkDir::new(root)
-            .into_iter()
-            .filter_map(|e| e.ok())
-            .filter(|e| e.file_type().is_file())
-            .map(|e| {
-                (
-                    e.path()
-                        .strip_prefix(root)
-                        .unwrap()
-                        .to_string_lossy()
-                        .into_owned(),
-                    std::fs::read(e.path()).unwrap(),
-                )
-            })
-            .collect();
-        v.sort();
-        v
+        common::read_tree(root).into_iter().collect()
     };
     let fa = files(&a.path().join("dist"));
     assert_eq!(fa, files(&c.path().join("dist")), "two runs differ");

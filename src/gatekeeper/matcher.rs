@@ -20,7 +20,8 @@ pub fn wildcard(pattern: &str, candidate: &str) -> bool {
     }
 }
 
-fn strings(v: Option<&Value>) -> Vec<String> {
+/// The strings of a JSON array (other members skipped); empty when absent.
+pub(crate) fn strings(v: Option<&Value>) -> Vec<String> {
     v.and_then(Value::as_array)
         .map(|a| {
             a.iter()

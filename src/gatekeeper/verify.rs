@@ -272,15 +272,7 @@ fn prepare_template(t: &Value) -> Result<(String, Prepared, Value), String> {
         .get("rego")
         .and_then(Value::as_str)
         .filter(|s| !s.trim().is_empty());
-    let strings = |v: Option<&Value>| -> Vec<String> {
-        v.and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|x| x.as_str().map(String::from))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
+    let strings = super::matcher::strings;
     let (rego, libs, v1) = if let Some(r) = legacy {
         // A non-empty legacy `rego` wins over `code` and is v0.
         (r.to_string(), strings(target.get("libs")), false)

@@ -117,3 +117,22 @@ pub fn validate(schema: &Value, pointer: Option<&str>, instance: &Value) -> Vec<
         .map(|e| format!("{} at {}", e, e.instance_path))
         .collect()
 }
+
+/// Every file below `root`: relative path → bytes, sorted.
+pub fn read_tree(root: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    walkdir::WalkDir::new(root)
+        .into_iter()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            (
+                e.path()
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect()
+}
