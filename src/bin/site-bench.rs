@@ -6,6 +6,13 @@
 //!
 //! Usage: cargo build --release && target/release/site-bench [N…] [--runs R] [--dir DIR]
 //! Defaults: N = 1000 2000 5000, R = 1, DIR = target/site-bench.
+//!
+//! Nothing is deleted while measuring: old books and outputs are renamed into
+//! `DIR/.trash-<pid>`, removed after the last measurement. On ext4 without a journal
+//! a new file skips every inode freed in the last minutes of its block group
+//! (`recently_deleted`), so creating M files just after deleting D costs O(M·D)
+//! kernel time: deleting the previous output before each timed build made the
+//! build time grow quadratically with N.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -62,6 +69,21 @@ fn dir_size(p: &Path) -> (u64, usize) {
         }
     }
     (total, files)
+}
+
+/// Moves `p` (if present) into the trash folder: a rename, no inode is freed.
+fn discard(p: &Path, trash: &Path) {
+    if std::fs::symlink_metadata(p).is_err() {
+        return;
+    }
+    std::fs::create_dir_all(trash).expect("create trash folder");
+    for k in 0.. {
+        let to = trash.join(k.to_string());
+        if std::fs::symlink_metadata(&to).is_err() {
+            std::fs::rename(p, &to).expect("move into trash folder");
+            return;
+        }
+    }
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -132,15 +154,18 @@ fn main() {
         "mdbook s",
         "mdbook MB"
     );
+    let trash = base.join(format!(".trash-{}", std::process::id()));
     let mut prev: Option<(usize, f64)> = None;
     for &n in &ns {
         let dir = base.join(format!("book-{n}"));
-        let _ = std::fs::remove_dir_all(&dir);
+        discard(&dir, &trash);
         let md_bytes = policybook::site::synthetic::write_book(&dir, n).expect("write book");
         let mut times = Vec::new();
         let mut rss = 0;
         for _ in 0..runs {
-            let _ = std::fs::remove_dir_all(dir.join("book"));
+            discard(&dir.join("book"), &trash);
+            // Start from clean page cache: no writeback of earlier output during the run.
+            unsafe { libc::sync() };
             let r = run(Command::new(&policybook)
                 .arg("build")
                 .arg("--root")
@@ -167,7 +192,8 @@ fn main() {
             let mut t = Vec::new();
             let mut m = 0;
             for _ in 0..runs {
-                let _ = std::fs::remove_dir_all(dir.join("mdbook-out"));
+                discard(&dir.join("mdbook-out"), &trash);
+                unsafe { libc::sync() };
                 let r = run(Command::new("mdbook").arg("build").arg(&dir).arg("-d").arg(
                     dir.join("mdbook-out")
                         .canonicalize()
@@ -183,7 +209,7 @@ fn main() {
                 m as f64 / 1024.0,
                 m as f64 / rss.max(1) as f64
             );
-            let _ = std::fs::remove_dir_all(dir.join("mdbook-out"));
+            discard(&dir.join("mdbook-out"), &trash);
         }
         println!(
             "{:>6} {:>9.1} {:>9.2} {:>9.0} {:>10.1} {:>8} {:>9.2} {:>8.2} {:>9.1} {:>10} {:>9}",
@@ -207,5 +233,13 @@ fn main() {
             );
         }
         prev = Some((n, pb));
+    }
+    // Only now free the inodes (this and any earlier run's trash).
+    if let Ok(rd) = std::fs::read_dir(&base) {
+        for e in rd.flatten() {
+            if e.file_name().to_string_lossy().starts_with(".trash-") {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
     }
 }

@@ -14,6 +14,54 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 
 pub const CHUNK: usize = 32;
+
+/// FxHash (rustc's hasher): term maps are hashed once per word occurrence, and
+/// SipHash dominated tokenising. Only the maps' iteration order depends on the
+/// hash, and every output is sorted, so the files do not.
+#[derive(Default, Clone, Copy)]
+struct FxBuild;
+
+struct Fx(u64);
+
+impl std::hash::BuildHasher for FxBuild {
+    type Hasher = Fx;
+    fn build_hasher(&self) -> Fx {
+        Fx(0)
+    }
+}
+
+impl Fx {
+    #[inline]
+    fn add(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl std::hash::Hasher for Fx {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut c = bytes.chunks_exact(8);
+        for w in &mut c {
+            self.add(u64::from_le_bytes(w.try_into().unwrap()));
+        }
+        let r = c.remainder();
+        if !r.is_empty() {
+            let mut b = [0u8; 8];
+            b[..r.len()].copy_from_slice(r);
+            self.add(u64::from_le_bytes(b));
+        }
+    }
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(i as u64);
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, FxBuild>;
 /// Characters of a section's text kept for snippets.
 const TEXT_CAP: usize = 360;
 
@@ -39,13 +87,20 @@ pub fn terms(text: &str, mut f: impl FnMut(&str)) {
     let mut buf = String::new();
     let mut flush = |buf: &mut String| {
         let n = buf.chars().count();
-        if (2..=40).contains(&n) && !STOP.contains(&buf.as_str()) {
+        // Every stop word has at most 5 bytes.
+        if (2..=40).contains(&n) && !(buf.len() <= 5 && STOP.contains(&buf.as_str())) {
             f(stem(buf));
         }
         buf.clear();
     };
     for c in text.chars() {
-        if c.is_alphanumeric() {
+        if c.is_ascii() {
+            if c.is_ascii_alphanumeric() {
+                buf.push(c.to_ascii_lowercase());
+            } else if !buf.is_empty() {
+                flush(&mut buf);
+            }
+        } else if c.is_alphanumeric() {
             buf.extend(c.to_lowercase());
         } else if !buf.is_empty() {
             flush(&mut buf);
@@ -131,16 +186,22 @@ fn snippet_text(body: &str) -> String {
 
 /// A document's terms with weights: occurrences (capped) plus a bonus for the title.
 fn doc_terms(d: &Doc) -> Vec<(String, u8)> {
-    let mut tf: HashMap<String, (u32, bool)> = HashMap::new();
-    terms(&d.title, |t| {
-        tf.entry(t.to_string()).or_insert((0, false)).1 = true
+    // Looked up by `&str`: a term's String is allocated once per document, not per occurrence.
+    let mut tf: FastMap<String, (u32, bool)> = FastMap::default();
+    terms(&d.title, |t| match tf.get_mut(t) {
+        Some(e) => e.1 = true,
+        None => {
+            tf.insert(t.to_string(), (0, true));
+        }
     });
-    terms(&d.body, |t| {
-        tf.entry(t.to_string()).or_insert((0, false)).0 += 1
-    });
-    terms(&d.code, |t| {
-        tf.entry(t.to_string()).or_insert((0, false)).0 += 1
-    });
+    let mut count = |t: &str| match tf.get_mut(t) {
+        Some(e) => e.0 += 1,
+        None => {
+            tf.insert(t.to_string(), (1, false));
+        }
+    };
+    terms(&d.body, &mut count);
+    terms(&d.code, &mut count);
     let mut v: Vec<(String, u8)> = tf
         .into_iter()
         .map(|(t, (n, title))| (t, (n.min(12) as u8 + if title { 15 } else { 0 }).max(1)))
@@ -153,23 +214,22 @@ fn doc_terms(d: &Doc) -> Vec<(String, u8)> {
 pub fn build(docs: &[Doc]) -> Vec<(String, String)> {
     // Postings per term, in doc order. Documents are tokenised in parallel in
     // batches, so memory stays bounded by one batch's term lists.
-    let mut postings: HashMap<String, String> = HashMap::new();
-    let mut last: HashMap<String, usize> = HashMap::new();
+    // One map, one hash per (document, term): the postings and the last doc id.
+    let mut postings: FastMap<String, (usize, String)> = FastMap::default();
     const BATCH: usize = 4096;
     for (b, batch) in docs.chunks(BATCH).enumerate() {
         let per_doc: Vec<Vec<(String, u8)>> = batch.par_iter().map(doc_terms).collect();
         for (k, terms) in per_doc.into_iter().enumerate() {
             let id = b * BATCH + k;
             for (t, w) in terms {
-                let prev = last.insert(t.clone(), id);
-                let p = postings.entry(t).or_default();
-                let delta = match prev {
-                    Some(pr) => {
-                        p.push(',');
-                        id - pr
-                    }
-                    None => id,
+                let (last, p) = postings.entry(t).or_insert((usize::MAX, String::new()));
+                let delta = if *last == usize::MAX {
+                    id
+                } else {
+                    p.push(',');
+                    id - *last
                 };
+                *last = id;
                 base36(delta, p);
                 if w > 1 {
                     // Weights 2..=27 as `A`..`Z`; weight 1 (the common case) is left out.
@@ -178,9 +238,8 @@ pub fn build(docs: &[Doc]) -> Vec<(String, String)> {
             }
         }
     }
-    drop(last);
     let mut by_shard: HashMap<String, Vec<(String, String)>> = HashMap::new();
-    for (t, p) in postings {
+    for (t, (_, p)) in postings {
         by_shard.entry(shard_key(&t)).or_default().push((t, p));
     }
     let mut shards: Vec<(String, Vec<(String, String)>)> = by_shard.into_iter().collect();
