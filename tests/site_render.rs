@@ -1,6 +1,7 @@
 //! The handbook site generator on real fixture books: a plain mdBook book with
 //! parts, nested chapters and drafts; a policybook project with generated policy
 //! pages; a book with broken links; and generated books of growing size.
+mod common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -60,21 +61,7 @@ fn article(html: &str) -> &str {
 }
 
 fn tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
-    walkdir::WalkDir::new(root)
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file())
-        .map(|e| {
-            (
-                e.path()
-                    .strip_prefix(root)
-                    .unwrap()
-                    .to_string_lossy()
-                    .into_owned(),
-                std::fs::read(e.path()).unwrap(),
-            )
-        })
-        .collect()
+    common::read_tree(root)
 }
 
 #[test]

@@ -364,47 +364,12 @@ impl<'e> PageBuilder<'e> {
                     b.push(Event::Html(close.into()));
                     self.in_heading = false;
                 }
-                Event::Start(Tag::Link {
-                    link_type,
-                    dest_url,
-                    title,
-                    id,
-                }) => {
+                Event::Start(tag @ (Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. })) => {
                     let loc = || origin.locate(text, &li, range.start);
-                    let (x, y) = self.rewrite(dest_url, false, &loc);
-                    a.push(Event::Start(Tag::Link {
-                        link_type: *link_type,
-                        dest_url: x.into(),
-                        title: title.clone(),
-                        id: id.clone(),
-                    }));
-                    b.push(Event::Start(Tag::Link {
-                        link_type: *link_type,
-                        dest_url: y.into(),
-                        title: title.clone(),
-                        id: id.clone(),
-                    }));
-                }
-                Event::Start(Tag::Image {
-                    link_type,
-                    dest_url,
-                    title,
-                    id,
-                }) => {
-                    let loc = || origin.locate(text, &li, range.start);
-                    let (x, y) = self.rewrite(dest_url, true, &loc);
-                    a.push(Event::Start(Tag::Image {
-                        link_type: *link_type,
-                        dest_url: x.into(),
-                        title: title.clone(),
-                        id: id.clone(),
-                    }));
-                    b.push(Event::Start(Tag::Image {
-                        link_type: *link_type,
-                        dest_url: y.into(),
-                        title: title.clone(),
-                        id: id.clone(),
-                    }));
+                    let is_image = matches!(tag, Tag::Image { .. });
+                    let (x, y) = self.rewrite(dest_url, is_image, &loc);
+                    a.push(Event::Start(with_destination(tag, x)));
+                    b.push(Event::Start(with_destination(tag, y)));
                 }
                 Event::Start(Tag::CodeBlock(kind)) => {
                     let lang = match kind {
@@ -789,4 +754,34 @@ fn select_lines(text: &str, range: Option<&str>) -> String {
     let mut s = lines[a - 1..end].join("\n");
     s.push('\n');
     s
+}
+
+/// A copy of a link or image tag pointing at `url` (the page and print renderings
+/// of one link differ only in their destination).
+fn with_destination<'t>(tag: &Tag<'t>, url: String) -> Tag<'t> {
+    match tag {
+        Tag::Link {
+            link_type,
+            title,
+            id,
+            ..
+        } => Tag::Link {
+            link_type: *link_type,
+            dest_url: url.into(),
+            title: title.clone(),
+            id: id.clone(),
+        },
+        Tag::Image {
+            link_type,
+            title,
+            id,
+            ..
+        } => Tag::Image {
+            link_type: *link_type,
+            dest_url: url.into(),
+            title: title.clone(),
+            id: id.clone(),
+        },
+        other => other.clone(),
+    }
 }
