@@ -211,7 +211,7 @@ fn is_kubernetes_object(v: &Value) -> bool {
 pub fn read_inputs(path: &Path) -> anyhow::Result<Vec<InputObject>> {
     let name = path.display().to_string();
     let text =
-        std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{name}: cannot read: {e}"))?;
+        crate::text::read_text(path).map_err(|e| anyhow::anyhow!("{name}: cannot read: {e}"))?;
     let is_yaml = matches!(
         path.extension().and_then(|e| e.to_str()),
         Some("yaml" | "yml")

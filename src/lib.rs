@@ -7,6 +7,8 @@ pub mod config;
 pub mod diagnostics;
 pub mod model;
 pub mod spans;
+pub mod text;
+pub mod walk;
 
 pub mod source;
 

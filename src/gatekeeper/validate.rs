@@ -159,7 +159,7 @@ pub fn validate(bundle: &Bundle) -> Diagnostics {
         .rules
         .par_iter()
         .map(|r| {
-            let source = std::fs::read_to_string(bundle.root.join(&r.location.file)).ok();
+            let source = crate::text::read_text(&bundle.root.join(&r.location.file)).ok();
             validate_rule(r, source.as_deref())
         })
         .collect();

@@ -43,7 +43,7 @@ pub fn table(p: &mut PageBuilder, path: &str, loc: Location) -> (String, String)
         );
         return Default::default();
     }
-    let text = match std::fs::read_to_string(env.src_dir.join(path)) {
+    let text = match crate::text::read_text(&env.src_dir.join(path)) {
         Ok(t) => t,
         Err(e) => {
             p.diags.error(

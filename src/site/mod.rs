@@ -117,13 +117,13 @@ pub fn render(bundle: &Bundle, report: &TestReport, out: &Path) -> anyhow::Resul
     let src_rel = bundle.config.book.src.trim_end_matches('/').to_string();
     let src_dir = bundle.root.join(&src_rel);
     let summary_file = format!("{src_rel}/SUMMARY.md");
-    let text = match std::fs::read_to_string(src_dir.join("SUMMARY.md")) {
+    let text = match crate::text::read_text(&src_dir.join("SUMMARY.md")) {
         Ok(t) => t,
         Err(e) => {
             d.error(
-                Location::new(&summary_file, (1, 1)),
+                Location::new(&summary_file, e.line_col()),
                 format!("cannot read SUMMARY.md: {e}"),
-                "create SUMMARY.md in the book's source folder ([book] src in book.toml)",
+                e.help("create SUMMARY.md in the book's source folder ([book] src in book.toml)"),
             );
             return Ok(d);
         }
@@ -199,7 +199,7 @@ pub fn render(bundle: &Bundle, report: &TestReport, out: &Path) -> anyhow::Resul
     }
 
     // Files the site will hold besides the pages.
-    let statics = static_files(&src_dir, &bundle.root, bundle);
+    let statics = static_files(&src_dir, &bundle.root, bundle, &mut d);
     let mut known: HashSet<String> = statics.iter().cloned().collect();
     for f in rule_files.iter().flatten() {
         known.insert(f.site_path.clone());
@@ -575,7 +575,9 @@ fn nav_html(plan: &Plan) -> String {
     s
 }
 
-fn static_files(src_dir: &Path, root: &Path, bundle: &Bundle) -> Vec<String> {
+/// The source folder's files other than Markdown, `/`-separated. Symbolic links
+/// are followed inside the project; others are errors (never silently left out).
+fn static_files(src_dir: &Path, root: &Path, bundle: &Bundle, d: &mut Diagnostics) -> Vec<String> {
     let skip_root_dirs: Vec<String> = if src_dir == root {
         vec![
             bundle.config.site_dir(),
@@ -586,27 +588,37 @@ fn static_files(src_dir: &Path, root: &Path, bundle: &Bundle) -> Vec<String> {
     } else {
         Vec::new()
     };
-    let mut v: Vec<String> = walkdir::WalkDir::new(src_dir)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|e| {
+    let walked = crate::walk::walk_files(
+        root,
+        src_dir,
+        |e| {
             let name = e.file_name().to_string_lossy();
-            e.depth() == 0
-                || !(name.starts_with('.')
-                    || (e.depth() == 1
-                        && e.file_type().is_dir()
-                        && skip_root_dirs.iter().any(|s| *s == name)))
-        })
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file())
-        .filter_map(|e| {
-            let rel = e
-                .path()
-                .strip_prefix(src_dir)
-                .ok()?
-                .to_string_lossy()
-                .replace('\\', "/");
-            (!rel.ends_with(".md")).then_some(rel)
+            !(name.starts_with('.')
+                || (e.depth() == 1 && skip_root_dirs.iter().any(|s| *s == name)))
+        },
+        // Dot-files are skipped, Markdown is read through SUMMARY.md.
+        |p| {
+            let name = p.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+            !name.starts_with('.') && !name.ends_with(".md")
+        },
+    );
+    for p in walked.problems {
+        d.error(
+            Location::new(crate::source::relative(root, &p.path), (1, 1)),
+            p.message,
+            "point the link at a file inside the project, or replace it with the file itself",
+        );
+    }
+    let mut v: Vec<String> = walked
+        .files
+        .iter()
+        .filter_map(|p| {
+            Some(
+                p.strip_prefix(src_dir)
+                    .ok()?
+                    .to_string_lossy()
+                    .replace('\\', "/"),
+            )
         })
         .collect();
     v.sort();
@@ -705,7 +717,15 @@ fn render_page(
     match &spec.kind {
         PageKind::Markdown => {
             let file = format!("{}/{}", env.src_rel, spec.md);
-            let raw = std::fs::read_to_string(env.src_dir.join(&spec.md)).unwrap_or_default();
+            let raw = match crate::text::read_text(&env.src_dir.join(&spec.md)) {
+                Ok(t) => t,
+                Err(e) => {
+                    // Never an empty page without a word.
+                    let help = e.help("check that the chapter file is readable");
+                    p.diags.error(Location::new(&file, e.line_col()), format!("cannot read chapter: {e}"), help);
+                    String::new()
+                }
+            };
             let (text, origin) = page::expand_includes(&raw, &spec.md, env, &file, &mut p.diags, 0);
             p.markdown(&text, &origin);
             edit_path = Some(file);
@@ -788,9 +808,15 @@ fn render_404(
 ) -> anyhow::Result<Rendered> {
     let mut p = PageBuilder::new(env, "404.md", "Page not found");
     let file = format!("{}/404.md", env.src_rel);
-    match std::fs::read_to_string(env.src_dir.join("404.md")) {
+    match crate::text::read_text(&env.src_dir.join("404.md")) {
         Ok(t) => p.markdown(&t, &Origin::new(&file, 1)),
-        Err(_) => p.markdown(DEFAULT_404, &Origin::new("(built-in 404 page)", 1)),
+        Err(e) if e.is_not_found() => {
+            p.markdown(DEFAULT_404, &Origin::new("(built-in 404 page)", 1))
+        }
+        Err(e) => {
+            let help = e.help("check that 404.md is readable");
+            p.diags.error(Location::new(&file, e.line_col()), format!("cannot read 404.md: {e}"), help);
+        }
     }
     let mut ctx = PageCtx::simple(book, opts, "Page not found", "404.html", &p.html, "404");
     ctx.base_url = opts.site_url.as_deref();

@@ -702,7 +702,7 @@ pub fn expand_includes(
         let resolved = join(file_md, path);
         let content = resolved
             .as_ref()
-            .and_then(|r| std::fs::read_to_string(env.src_dir.join(r)).ok());
+            .and_then(|r| crate::text::read_text(&env.src_dir.join(r)).ok());
         match (resolved, content) {
             (Some(r), Some(c)) if depth < 8 => {
                 let c = select_lines(&c, range);

@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use tera::Tera;
-use walkdir::WalkDir;
 
 use crate::diagnostics::{Diagnostics, Location};
 
@@ -61,25 +60,33 @@ pub fn load(root: &Path, name: &str) -> Result<Theme, Diagnostics> {
         if !base.is_dir() {
             continue;
         }
-        for e in WalkDir::new(&base)
-            .sort_by_file_name()
-            .into_iter()
-            .filter_map(Result::ok)
-        {
-            if !e.file_type().is_file() {
-                continue;
-            }
-            let rel = e
-                .path()
+        // Symbolic links are followed inside the project; others are errors.
+        let walked = crate::walk::walk_files(root, &base, |_| true, |p| {
+            p.strip_prefix(&base)
+                .is_ok_and(|r| r.starts_with("templates") || r.starts_with("assets"))
+        });
+        for p in walked.problems {
+            d.error(
+                Location::new(crate::source::relative(root, &p.path), (1, 1)),
+                p.message,
+                "point the link at a file inside the project, or replace it with the file itself",
+            );
+        }
+        for path in walked.files {
+            let rel = path
                 .strip_prefix(&base)
                 .unwrap()
                 .to_string_lossy()
                 .replace('\\', "/");
-            if !(rel.starts_with("templates/") || rel.starts_with("assets/")) {
-                continue;
-            }
-            if let Ok(bytes) = std::fs::read(e.path()) {
-                files.insert(rel.clone(), (bytes, format!("themes/{dir}/{rel}")));
+            match std::fs::read(&path) {
+                Ok(bytes) => {
+                    files.insert(rel.clone(), (bytes, format!("themes/{dir}/{rel}")));
+                }
+                Err(e) => d.error(
+                    Location::new(format!("themes/{dir}/{rel}"), (1, 1)),
+                    format!("cannot read theme file: {e}"),
+                    "check the file's permissions",
+                ),
             }
         }
     }
@@ -88,11 +95,12 @@ pub fn load(root: &Path, name: &str) -> Result<Theme, Diagnostics> {
     let mut assets = BTreeMap::new();
     for (rel, (bytes, origin)) in files {
         if let Some(name) = rel.strip_prefix("templates/") {
-            match String::from_utf8(bytes) {
+            // The shared decoder drops a BOM, which would otherwise reach every page.
+            match crate::text::decode_text(bytes) {
                 Ok(s) => templates.push((name.to_string(), s)),
-                Err(_) => d.error(
-                    Location::new(origin, (1, 1)),
-                    "template is not UTF-8",
+                Err(e) => d.error(
+                    Location::new(origin, e.line_col()),
+                    format!("template is {e}"),
                     "save the template as UTF-8",
                 ),
             }

@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use serde_json::Value;
-use walkdir::WalkDir;
 
 use crate::config::Config;
 use crate::diagnostics::{Diagnostics, Location};
@@ -27,7 +26,7 @@ pub struct Loaded {
 /// unreadable; every other problem lands in `Loaded::diagnostics`.
 pub fn load(root: &Path) -> Loaded {
     let mut diagnostics = Diagnostics::default();
-    let config = match std::fs::read_to_string(root.join("book.toml")) {
+    let config = match crate::text::read_text(&root.join("book.toml")) {
         Ok(text) => match Config::parse(&text) {
             Ok(c) => c,
             Err(e) => {
@@ -41,9 +40,9 @@ pub fn load(root: &Path) -> Loaded {
         },
         Err(e) => {
             diagnostics.error(
-                Location::new("book.toml", (1, 1)),
+                Location::new("book.toml", e.line_col()),
                 format!("cannot read book.toml in {}: {e}", root.display()),
-                "run policybook in the project folder or pass --root DIR",
+                e.help("run policybook in the project folder or pass --root DIR"),
             );
             Config::default()
         }
@@ -66,7 +65,7 @@ pub fn load(root: &Path) -> Loaded {
     bundle.aliases = load_aliases(root, &pb.aliases, &mut diagnostics);
 
     let policies_dir = root.join(&pb.policies);
-    let files = rule_files(&policies_dir);
+    let files = rule_files(root, &policies_dir, &mut diagnostics);
     let results: Vec<(Option<Rule>, Diagnostics)> = files
         .par_iter()
         .map(|path| {
@@ -86,18 +85,23 @@ pub fn load(root: &Path) -> Loaded {
 }
 
 /// Rule files: `*.yaml` / `*.yml` under the policies folder, except the
-/// `samples/` tree (test inputs), sorted for stable output.
-fn rule_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = WalkDir::new(dir)
-        .into_iter()
-        .filter_entry(|e| !(e.file_type().is_dir() && e.depth() > 0 && e.file_name() == "samples"))
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_type().is_file())
-        .map(|e| e.into_path())
-        .filter(|p| matches!(p.extension().and_then(|x| x.to_str()), Some("yaml" | "yml")))
-        .collect();
-    files.sort();
-    files
+/// `samples/` tree (test inputs), sorted for stable output. Symbolic links are
+/// followed inside the project; any other link that could hold rules is an error.
+fn rule_files(root: &Path, dir: &Path, diagnostics: &mut Diagnostics) -> Vec<PathBuf> {
+    let walked = crate::walk::walk_files(
+        root,
+        dir,
+        |e| e.file_name() != "samples",
+        |p| matches!(p.extension().and_then(|x| x.to_str()), Some("yaml" | "yml")),
+    );
+    for p in walked.problems {
+        diagnostics.error(
+            Location::new(relative(root, &p.path), (1, 1)),
+            p.message,
+            "point the link at a rule file inside the project, or replace it with the file itself",
+        );
+    }
+    walked.files
 }
 
 fn check_unique(rules: &[Rule], diagnostics: &mut Diagnostics) {
@@ -141,13 +145,18 @@ fn load_aliases(root: &Path, rel: &str, diagnostics: &mut Diagnostics) -> AliasC
         path: rel.to_string(),
         ..Default::default()
     };
-    let text = match std::fs::read_to_string(root.join(rel)) {
+    let text = match crate::text::read_text(&root.join(rel)) {
         Ok(t) => t,
         Err(e) => {
+            // A file that is there but not UTF-8 is reported at the bad byte.
+            let at = match e {
+                crate::text::ReadError::NotUtf8 { .. } => Location::new(rel, e.line_col()),
+                _ => Location::new("book.toml", (1, 1)),
+            };
             diagnostics.error(
-                Location::new("book.toml", (1, 1)),
+                at,
                 format!("cannot read the alias catalog `{rel}`: {e}"),
-                "set [policybook] aliases to an `az provider show --expand resourceTypes/aliases` dump",
+                e.help("set [policybook] aliases to an `az provider show --expand resourceTypes/aliases` dump"),
             );
             return catalog;
         }
