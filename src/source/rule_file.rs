@@ -186,13 +186,13 @@ pub fn load_rule(
 ) -> (Option<Rule>, Diagnostics) {
     let file = super::relative(root, path);
     let mut d = Diagnostics::default();
-    let text = match std::fs::read_to_string(path) {
+    let text = match crate::text::read_text(path) {
         Ok(t) => t,
         Err(e) => {
             d.error(
-                Location::new(&file, (1, 1)),
+                Location::new(&file, e.line_col()),
                 format!("cannot read rule file: {e}"),
-                "check the file's permissions",
+                e.help("check the file's permissions"),
             );
             return (None, d);
         }
@@ -235,6 +235,7 @@ pub fn load_rule(
         );
         Severity::Medium
     });
+    check_lengths(&raw.name, raw.kubernetes.as_ref().map(|k| k.kind.as_str()), &at, &mut d);
     if !is_slug(&raw.name) {
         d.error(
             at("name"),
@@ -598,7 +599,7 @@ pub fn read_sample(path: &Path) -> Result<Value, String> {
 
 /// Reads every document of a JSON or YAML file.
 pub fn read_sample_docs(path: &Path) -> Result<Vec<Value>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read it ({e})"))?;
+    let text = crate::text::read_text(path).map_err(|e| format!("cannot read it ({e})"))?;
     if path.extension().and_then(|e| e.to_str()) == Some("json") {
         return serde_json::from_str(&text)
             .map(|v| vec![v])
@@ -787,6 +788,41 @@ fn edit_distance(a: &str, b: &str) -> usize {
         prev = cur;
     }
     prev[b.len()]
+}
+
+/// Longest rule name: it becomes file names (`<name>-k8s.json`, suite folders),
+/// page URLs and Kubernetes object names, which must stay well under the
+/// file-system limit of 255 bytes per name.
+pub const MAX_NAME_LEN: usize = 100;
+/// Longest template kind: its lower-case form is the CRD's plural, a DNS label.
+pub const MAX_KIND_LEN: usize = 63;
+
+/// Length limits of the values that become file names and object names,
+/// reported at the value's place rather than as a failed write later.
+fn check_lengths(
+    name: &str,
+    kind: Option<&str>,
+    at: &dyn Fn(&str) -> Location,
+    d: &mut Diagnostics,
+) {
+    let n = name.chars().count();
+    if n > MAX_NAME_LEN {
+        d.error(
+            at("name"),
+            format!("rule name is {n} characters long; the limit is {MAX_NAME_LEN}"),
+            "shorten the name (it becomes file names, URLs and Kubernetes object names)",
+        );
+    }
+    if let Some(kind) = kind {
+        let n = kind.chars().count();
+        if n > MAX_KIND_LEN {
+            d.error(
+                at("kubernetes.kind"),
+                format!("template kind is {n} characters long; the limit is {MAX_KIND_LEN}"),
+                "shorten the kind (Gatekeeper makes it the CRD's plural, a DNS label)",
+            );
+        }
+    }
 }
 
 fn is_slug(s: &str) -> bool {
