@@ -188,10 +188,18 @@ pub fn run(paths: &[PathBuf], run: Option<&str>) -> anyhow::Result<VerifyOutcome
     let suites: Vec<(PathBuf, String)> = files
         .into_iter()
         .filter_map(|f| {
-            let text = std::fs::read_to_string(&f).ok()?;
+            let text = crate::text::read_text(&f).ok()?;
             is_suite(&text).then_some((f, text))
         })
         .collect();
+    if suites.is_empty() {
+        // CI must not pass a run that tested nothing.
+        let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        bail!(
+            "no gator Suite files found under {} (a Suite is a YAML file with `kind: Suite` and `apiVersion: test.gatekeeper.sh/…`)",
+            shown.join(", ")
+        );
+    }
     let outcomes: Vec<SuiteOutcome> = suites
         .par_iter()
         .map(|(f, text)| run_suite(f, text, &filter))
@@ -223,7 +231,7 @@ fn is_suite(text: &str) -> bool {
 /// gator's object reader: split on "\n---", drop blank and comment-only parts,
 /// parse each as YAML.
 fn read_objects(path: &Path) -> Result<Vec<Value>, String> {
-    let text = std::fs::read_to_string(path)
+    let text = crate::text::read_text(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let mut out = Vec::new();
     for part in text.split("\n---") {
