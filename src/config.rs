@@ -165,19 +165,22 @@ pub struct ConfigError {
 impl Config {
     /// Parses book.toml text; errors carry a 1-based line and column.
     pub fn parse(text: &str) -> Result<Config, ConfigError> {
-        toml::from_str::<Config>(text).map_err(|e| {
+        let text = crate::text::strip_bom(text);
+        let config = toml::from_str::<Config>(text).map_err(|e| {
             let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
             ConfigError {
                 line,
                 column,
                 message: e.message().to_string(),
             }
-        })
+        })?;
+        check_html_types(text)?;
+        Ok(config)
     }
 
     pub fn load(root: &Path) -> anyhow::Result<Result<Config, ConfigError>> {
         let path = root.join("book.toml");
-        let text = std::fs::read_to_string(&path)
+        let text = crate::text::read_text(&path)
             .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
         Ok(Config::parse(&text))
     }
@@ -226,4 +229,90 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
         .unwrap_or(0)
         + 1;
     (line, col)
+}
+
+/// The `[output.html]` keys mdBook defines, with their types. `Config::output`
+/// keeps the table untyped (the site reads a few keys, the rest are mdBook's), so
+/// this second pass is what turns `site-url = 42` into an error at its place,
+/// like a wrong type anywhere else in book.toml. Unknown keys stay accepted.
+#[allow(dead_code)] // fields exist for their types only
+#[derive(Deserialize)]
+struct HtmlTypesRoot {
+    #[serde(default)]
+    output: Option<HtmlTypesOutput>,
+}
+
+#[allow(dead_code)]
+#[derive(Deserialize)]
+struct HtmlTypesOutput {
+    #[serde(default)]
+    html: Option<HtmlTypes>,
+}
+
+#[allow(dead_code)] // fields exist for their types only
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct HtmlTypes {
+    site_url: Option<String>,
+    git_repository_url: Option<String>,
+    git_repository_icon: Option<String>,
+    edit_url_template: Option<String>,
+    theme: Option<String>,
+    default_theme: Option<String>,
+    preferred_dark_theme: Option<String>,
+    cname: Option<String>,
+    input_404: Option<String>,
+    live_reload_endpoint: Option<String>,
+    smart_punctuation: Option<bool>,
+    curly_quotes: Option<bool>,
+    mathjax_support: Option<bool>,
+    copy_fonts: Option<bool>,
+    no_section_label: Option<bool>,
+    hash_files: Option<bool>,
+    additional_css: Option<Vec<String>>,
+    additional_js: Option<Vec<String>>,
+    search: Option<HtmlEnable>,
+    print: Option<HtmlEnable>,
+    fold: Option<toml::Table>,
+    playground: Option<toml::Table>,
+    code: Option<toml::Table>,
+    redirect: Option<BTreeMap<String, String>>,
+}
+
+#[allow(dead_code)]
+#[derive(Deserialize)]
+struct HtmlEnable {
+    enable: Option<bool>,
+}
+
+fn check_html_types(text: &str) -> Result<(), ConfigError> {
+    toml::from_str::<HtmlTypesRoot>(text).map(|_| ()).map_err(|e| {
+        let start = e.span().map(|s| s.start).unwrap_or(0);
+        let (line, column) = line_col(text, start);
+        let key = key_before(text, start);
+        ConfigError {
+            line,
+            column,
+            message: format!(
+                "wrong type for [output.html] key `{key}`: {}",
+                e.message()
+            ),
+        }
+    })
+}
+
+/// The key of the `key = value` whose value starts at `offset`.
+fn key_before(text: &str, offset: usize) -> String {
+    let before = &text[..offset.min(text.len())];
+    let line = before.rsplit('\n').next().unwrap_or("");
+    let line = line.trim_end().trim_end_matches('=').trim_end();
+    let key: String = line
+        .chars()
+        .rev()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '"'))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    key.trim_matches('"').to_string()
 }
