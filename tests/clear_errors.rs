@@ -1,0 +1,349 @@
+//! Clear errors for inputs that used to fail obscurely or be dropped without a
+//! word: byte-order marks, text that is not UTF-8, wrongly typed `[output.html]`
+//! keys, over-long rule names, `verify` with no suites, and symbolic links.
+
+mod common;
+
+use std::path::Path;
+
+use common::{copy_tree, policybook, read_tree, repo_root};
+
+const BOM: &str = "\u{feff}";
+
+/// A valid rule; tests change one thing in it.
+const GOOD: &str = r#"id: TST-01
+name: test-local-accounts
+title: Local accounts are disabled
+area: cluster-access
+severity: high
+summary: Test rule.
+checklist: Local accounts are disabled.
+azure:
+  mode: Indexed
+  effects: [Audit, Deny, Disabled]
+  if:
+    allOf:
+      - field: type
+        equals: Microsoft.ContainerService/managedClusters
+      - field: Microsoft.ContainerService/managedClusters/disableLocalAccounts
+        notEquals: true
+tests:
+  - name: service principal cluster
+    resource: samples/arm/aks/service-principal-cluster.json
+    expect: Audit
+"#;
+
+/// A second rule with its own id and name.
+fn other_rule() -> String {
+    GOOD.replace("id: TST-01", "id: TST-02")
+        .replace("name: test-local-accounts", "name: test-other-rule")
+}
+
+/// The repository's book.toml, alias catalog and ARM samples, a one-page book,
+/// the given rule files, and a `dist/` holding one sentinel file.
+fn project(rules: &[(&str, &str)]) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    copy_tree(&repo_root().join("book.toml"), &root.join("book.toml"));
+    copy_tree(
+        &repo_root().join("policies/aliases.json"),
+        &root.join("policies/aliases.json"),
+    );
+    copy_tree(
+        &repo_root().join("policies/samples/arm"),
+        &root.join("policies/samples/arm"),
+    );
+    std::fs::create_dir_all(root.join("content")).unwrap();
+    std::fs::write(
+        root.join("content/SUMMARY.md"),
+        "# Summary\n\n- [Home](index.md)\n",
+    )
+    .unwrap();
+    std::fs::write(root.join("content/index.md"), "# Home\n").unwrap();
+    for (name, text) in rules {
+        std::fs::write(root.join("policies").join(name), text).unwrap();
+    }
+    std::fs::create_dir_all(root.join("dist/azure")).unwrap();
+    std::fs::write(root.join("dist/azure/sentinel.json"), "{\"kept\": true}\n").unwrap();
+    tmp
+}
+
+/// `dist/` still holds only the sentinel: nothing was written.
+fn dist_untouched(root: &Path) {
+    let tree = read_tree(&root.join("dist"));
+    assert_eq!(
+        tree.keys().cloned().collect::<Vec<_>>(),
+        vec!["azure/sentinel.json".to_string()]
+    );
+}
+
+/// Runs `build`, asserts exit 2 and an untouched `dist/`, returns stderr.
+fn build_fails(root: &Path) -> String {
+    let run = policybook(root, &["build"]);
+    assert_eq!(
+        run.code, 2,
+        "stdout:\n{}\nstderr:\n{}",
+        run.stdout, run.stderr
+    );
+    dist_untouched(root);
+    run.stderr
+}
+
+fn set_book_toml(root: &Path, edit: impl Fn(&str) -> String) {
+    let p = root.join("book.toml");
+    let text = std::fs::read_to_string(&p).unwrap();
+    std::fs::write(&p, edit(&text)).unwrap();
+}
+
+// ------------------------------------------------------------ byte-order marks
+
+#[test]
+fn bom_prefixed_inputs_build_and_no_bom_reaches_the_html() {
+    let p = project(&[("good.yaml", &format!("{BOM}{GOOD}"))]);
+    let root = p.path();
+    set_book_toml(root, |t| format!("{BOM}{t}"));
+    std::fs::write(
+        root.join("content/SUMMARY.md"),
+        format!("{BOM}# Summary\n\n- [Home](index.md)\n- [Tables](tables.md)\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("content/index.md"),
+        format!("{BOM}# Home\n\nWelcome.\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("content/tables.md"),
+        format!("{BOM}# Tables\n\n{{{{#table tables/t.yaml}}}}\n"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(root.join("content/tables")).unwrap();
+    std::fs::write(
+        root.join("content/tables/t.yaml"),
+        format!("{BOM}caption: Identity kinds\ncolumns: [Kind, Secret]\nrows:\n  - [Managed identity, none]\n"),
+    )
+    .unwrap();
+
+    let run = policybook(root, &["build"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("built 1 rule(s)"), "{}", run.stderr);
+    let site = read_tree(&root.join("dist/site"));
+    let html: Vec<(&String, String)> = site
+        .iter()
+        .filter(|(k, _)| k.ends_with(".html"))
+        .map(|(k, v)| (k, String::from_utf8_lossy(v).into_owned()))
+        .collect();
+    assert!(html.len() >= 3, "{:?}", site.keys());
+    for (name, text) in &html {
+        assert!(!text.contains(BOM), "{name} holds a U+FEFF");
+    }
+    let index = &html.iter().find(|(k, _)| *k == "index.html").unwrap().1;
+    assert!(index.contains("<h1 id=\"home\">"), "{index}");
+    let tables = &html.iter().find(|(k, _)| *k == "tables.html").unwrap().1;
+    assert!(tables.contains("Identity kinds"), "{tables}");
+    assert!(tables.contains("<td>Managed identity</td>"), "{tables}");
+}
+
+// ------------------------------------------------------------ not UTF-8
+
+#[test]
+fn a_latin1_rule_file_is_located_and_named_not_utf8() {
+    // "Café" in Latin-1: 0xE9 is the 4th character of the title on line 3.
+    let mut bytes = GOOD
+        .replace("title: Local accounts are disabled", "title: Caf_")
+        .into_bytes();
+    let at = bytes.iter().position(|&b| b == b'_').unwrap();
+    bytes[at] = 0xe9;
+    let p = project(&[]);
+    std::fs::write(p.path().join("policies/latin1.yaml"), &bytes).unwrap();
+    let err = build_fails(p.path());
+    assert!(
+        err.contains(&format!(
+            "policies/latin1.yaml:3:11: error: cannot read rule file: not valid UTF-8 at line 3, column 11 (byte offset {at}); save the file as UTF-8"
+        )),
+        "{err}"
+    );
+    assert!(!err.contains("permissions"), "{err}");
+}
+
+#[test]
+fn a_latin1_chapter_is_an_error_not_an_empty_page() {
+    let p = project(&[("good.yaml", GOOD)]);
+    std::fs::write(p.path().join("content/index.md"), b"# Home\n\nna\xefve\n").unwrap();
+    let err = build_fails(p.path());
+    assert!(
+        err.contains("content/index.md:3:3: error: cannot read chapter: not valid UTF-8 at line 3, column 3 (byte offset 10)"),
+        "{err}"
+    );
+}
+
+// ------------------------------------------------------------ [output.html] types
+
+#[test]
+fn a_wrongly_typed_output_html_key_is_an_error_at_its_place() {
+    let p = project(&[("good.yaml", GOOD)]);
+    set_book_toml(p.path(), |t| {
+        t.replace("[output.html]\n", "[output.html]\nsite-url = 42\n")
+    });
+    let line = std::fs::read_to_string(p.path().join("book.toml"))
+        .unwrap()
+        .lines()
+        .position(|l| l == "site-url = 42")
+        .unwrap()
+        + 1;
+    let err = build_fails(p.path());
+    assert!(
+        err.contains(&format!(
+            "book.toml:{line}:12: error: invalid book.toml: wrong type for [output.html] key `site-url`: invalid type: integer `42`, expected a string"
+        )),
+        "{err}"
+    );
+
+    // A list-valued key given a string.
+    let p = project(&[("good.yaml", GOOD)]);
+    set_book_toml(p.path(), |t| {
+        t.replace(
+            "[output.html]\n",
+            "[output.html]\nadditional-css = \"x.css\"\n",
+        )
+    });
+    let err = build_fails(p.path());
+    assert!(
+        err.contains(&format!(
+            "book.toml:{line}:18: error: invalid book.toml: wrong type for [output.html] key `additional-css`: invalid type: string \"x.css\", expected a sequence"
+        )),
+        "{err}"
+    );
+}
+
+// ------------------------------------------------------------ long names
+
+#[test]
+fn a_300_character_name_is_reported_at_the_name() {
+    let long = "a".repeat(300);
+    let rule = GOOD.replace("name: test-local-accounts", &format!("name: {long}"));
+    let p = project(&[("long.yaml", &rule)]);
+    let err = build_fails(p.path());
+    assert!(
+        err.contains(
+            "policies/long.yaml:2:7: error: rule name is 300 characters long; the limit is 100"
+        ),
+        "{err}"
+    );
+    // One character under the limit still builds.
+    let rule = GOOD.replace(
+        "name: test-local-accounts",
+        &format!("name: {}", "a".repeat(100)),
+    );
+    let p = project(&[("ok.yaml", &rule)]);
+    let run = policybook(p.path(), &["build"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+// ------------------------------------------------------------ verify
+
+#[test]
+fn verify_without_suites_fails() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("not-a-suite.yaml"), "kind: ConfigMap\n").unwrap();
+    let run = policybook(tmp.path(), &["verify", tmp.path().to_str().unwrap()]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "no gator Suite files found under {}",
+            tmp.path().display()
+        )),
+        "{}",
+        run.stderr
+    );
+}
+
+// ------------------------------------------------------------ symbolic links
+
+#[cfg(unix)]
+#[test]
+fn a_symlinked_rule_file_inside_the_project_is_built() {
+    let p = project(&[("good.yaml", GOOD)]);
+    let root = p.path();
+    std::fs::create_dir_all(root.join("shared")).unwrap();
+    std::fs::write(root.join("shared/other.yaml"), other_rule()).unwrap();
+    std::os::unix::fs::symlink("../shared/other.yaml", root.join("policies/other.yaml")).unwrap();
+    // A linked folder inside the project is walked too.
+    std::fs::create_dir_all(root.join("more")).unwrap();
+    std::fs::write(
+        root.join("more/third.yaml"),
+        GOOD.replace("id: TST-01", "id: TST-03")
+            .replace("name: test-local-accounts", "name: test-third-rule"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("../more", root.join("policies/more")).unwrap();
+    let run = policybook(root, &["build"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("built 3 rule(s)"), "{}", run.stderr);
+    assert!(root
+        .join("dist/azure/definitions/test-other-rule.json")
+        .is_file());
+    assert!(root
+        .join("dist/azure/definitions/test-third-rule.json")
+        .is_file());
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlink_leaving_the_project_dangling_or_looping_is_an_error() {
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("rule.yaml"), other_rule()).unwrap();
+    let p = project(&[("good.yaml", GOOD)]);
+    let root = p.path();
+    let target = outside.path().join("rule.yaml");
+    std::os::unix::fs::symlink(&target, root.join("policies/outside.yaml")).unwrap();
+    std::os::unix::fs::symlink("missing.yaml", root.join("policies/dangling.yaml")).unwrap();
+    std::os::unix::fs::symlink(".", root.join("policies/loop")).unwrap();
+    let err = build_fails(root);
+    let real = std::fs::canonicalize(&target).unwrap();
+    assert!(
+        err.contains(&format!(
+            "policies/outside.yaml:1:1: error: symbolic link `policies/outside.yaml` points to `{}`, outside the project folder",
+            real.display()
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains("policies/dangling.yaml:1:1: error: symbolic link `policies/dangling.yaml` points to `missing.yaml`, which does not exist"),
+        "{err}"
+    );
+    assert!(
+        err.contains("policies/loop:1:1: error: symbolic link `policies/loop` makes a loop: it leads back to `policies`"),
+        "{err}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_book_file_linked_from_outside_the_project_is_an_error() {
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret.txt"), "secret\n").unwrap();
+    let p = project(&[("good.yaml", GOOD)]);
+    let root = p.path();
+    std::os::unix::fs::symlink(
+        outside.path().join("secret.txt"),
+        root.join("content/secret.txt"),
+    )
+    .unwrap();
+    // A link inside the project is copied like the file.
+    std::fs::write(root.join("logo.svg"), "<svg/>\n").unwrap();
+    std::os::unix::fs::symlink("../logo.svg", root.join("content/logo.svg")).unwrap();
+    let err = build_fails(root);
+    assert!(
+        err.contains("content/secret.txt:1:1: error: symbolic link `content/secret.txt` points to"),
+        "{err}"
+    );
+    assert!(!err.contains("logo.svg"), "{err}");
+    std::fs::remove_file(root.join("content/secret.txt")).unwrap();
+    let run = policybook(root, &["build"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        std::fs::read_to_string(root.join("dist/site/logo.svg")).unwrap(),
+        "<svg/>\n"
+    );
+}
