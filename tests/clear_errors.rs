@@ -97,51 +97,109 @@ fn set_book_toml(root: &Path, edit: impl Fn(&str) -> String) {
 
 // ------------------------------------------------------------ byte-order marks
 
-#[test]
-fn bom_prefixed_inputs_build_and_no_bom_reaches_the_html() {
-    let p = project(&[("good.yaml", &format!("{BOM}{GOOD}"))]);
+/// A project whose text inputs of the given kinds start with a byte-order mark.
+fn bom_project(kinds: &[&str]) -> tempfile::TempDir {
+    let mark = |k: &str| if kinds.contains(&k) { BOM } else { "" };
+    let p = project(&[("good.yaml", &format!("{}{GOOD}", mark("rule")))]);
     let root = p.path();
-    set_book_toml(root, |t| format!("{BOM}{t}"));
+    set_book_toml(root, |t| format!("{}{t}", mark("book.toml")));
     std::fs::write(
         root.join("content/SUMMARY.md"),
-        format!("{BOM}# Summary\n\n- [Home](index.md)\n- [Tables](tables.md)\n"),
+        format!(
+            "{}# Summary\n\n- [Home](index.md)\n- [Tables](tables.md)\n",
+            mark("summary")
+        ),
     )
     .unwrap();
     std::fs::write(
         root.join("content/index.md"),
-        format!("{BOM}# Home\n\nWelcome.\n"),
+        format!(
+            "{}# Home\n\nWelcome.\n\n{{{{#include inc.md}}}}\n",
+            mark("chapter")
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("content/inc.md"),
+        format!("{}Included text.\n", mark("include")),
     )
     .unwrap();
     std::fs::write(
         root.join("content/tables.md"),
-        format!("{BOM}# Tables\n\n{{{{#table tables/t.yaml}}}}\n"),
+        "# Tables\n\n{{#table tables/t.yaml}}\n",
     )
     .unwrap();
     std::fs::create_dir_all(root.join("content/tables")).unwrap();
     std::fs::write(
         root.join("content/tables/t.yaml"),
-        format!("{BOM}caption: Identity kinds\ncolumns: [Kind, Secret]\nrows:\n  - [Managed identity, none]\n"),
+        format!(
+            "{}caption: Identity kinds\ncolumns: [Kind, Secret]\nrows:\n  - [Managed identity, none]\n",
+            mark("table")
+        ),
     )
     .unwrap();
+    p
+}
 
-    let run = policybook(root, &["build"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stderr.contains("built 1 rule(s)"), "{}", run.stderr);
-    let site = read_tree(&root.join("dist/site"));
-    let html: Vec<(&String, String)> = site
-        .iter()
-        .filter(|(k, _)| k.ends_with(".html"))
-        .map(|(k, v)| (k, String::from_utf8_lossy(v).into_owned()))
-        .collect();
-    assert!(html.len() >= 3, "{:?}", site.keys());
-    for (name, text) in &html {
-        assert!(!text.contains(BOM), "{name} holds a U+FEFF");
+#[test]
+fn bom_prefixed_inputs_build_and_no_bom_reaches_the_html() {
+    let all = [
+        "rule",
+        "book.toml",
+        "summary",
+        "chapter",
+        "include",
+        "table",
+    ];
+    // Each kind alone, then all at once.
+    let mut cases: Vec<Vec<&str>> = all.iter().map(|k| vec![*k]).collect();
+    cases.push(all.to_vec());
+    let mut failures = Vec::new();
+    for kinds in cases {
+        let p = bom_project(&kinds);
+        let root = p.path();
+        let run = policybook(root, &["build"]);
+        if run.code != 0 || !run.stderr.contains("built 1 rule(s)") {
+            failures.push(format!(
+                "BOM in {kinds:?}: exit {}: {}",
+                run.code, run.stderr
+            ));
+            continue;
+        }
+        let site = read_tree(&root.join("dist/site"));
+        for (name, bytes) in &site {
+            let text = String::from_utf8_lossy(bytes);
+            if name.ends_with(".html") && text.contains(BOM) {
+                failures.push(format!("BOM in {kinds:?}: {name} holds a U+FEFF"));
+            }
+        }
+        let page = |name: &str| String::from_utf8_lossy(&site[name]).into_owned();
+        let index = page("index.html");
+        let tables = page("tables.html");
+        for (ok, what) in [
+            (
+                index.contains("<h1 id=\"home\">"),
+                "index.html has its heading",
+            ),
+            (
+                index.contains("<p>Included text.</p>"),
+                "index.html has the included text",
+            ),
+            (
+                tables.contains("Identity kinds"),
+                "tables.html has the caption",
+            ),
+            (
+                tables.contains("<td>Managed identity</td>"),
+                "tables.html has the row",
+            ),
+        ] {
+            if !ok {
+                failures.push(format!("BOM in {kinds:?}: not true that {what}"));
+            }
+        }
     }
-    let index = &html.iter().find(|(k, _)| *k == "index.html").unwrap().1;
-    assert!(index.contains("<h1 id=\"home\">"), "{index}");
-    let tables = &html.iter().find(|(k, _)| *k == "tables.html").unwrap().1;
-    assert!(tables.contains("Identity kinds"), "{tables}");
-    assert!(tables.contains("<td>Managed identity</td>"), "{tables}");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 // ------------------------------------------------------------ not UTF-8
@@ -345,5 +403,40 @@ fn a_book_file_linked_from_outside_the_project_is_an_error() {
     assert_eq!(
         std::fs::read_to_string(root.join("dist/site/logo.svg")).unwrap(),
         "<svg/>\n"
+    );
+}
+
+#[test]
+fn check_reads_bom_prefixed_input_and_locates_non_utf8() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sample = repo_root().join("policies/samples/arm/aks/service-principal-cluster.json");
+    let text = std::fs::read_to_string(&sample).unwrap();
+    let plain = policybook(&repo_root(), &["check", sample.to_str().unwrap()]);
+    assert_eq!(plain.code, 0, "{}", plain.stderr);
+    let bom = tmp.path().join("bom.json");
+    std::fs::write(&bom, format!("{BOM}{text}")).unwrap();
+    let run = policybook(&repo_root(), &["check", bom.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // The same findings as without the mark.
+    assert_eq!(
+        run.stdout.replace(bom.to_str().unwrap(), "X"),
+        plain.stdout.replace(sample.to_str().unwrap(), "X")
+    );
+
+    let latin1 = tmp.path().join("latin1.yaml");
+    std::fs::write(
+        &latin1,
+        b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: caf\xe9\n",
+    )
+    .unwrap();
+    let run = policybook(&repo_root(), &["check", latin1.to_str().unwrap()]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "{}: cannot read: not valid UTF-8 at line 4, column 12 (byte offset 52); save the file as UTF-8",
+            latin1.display()
+        )),
+        "{}",
+        run.stderr
     );
 }
