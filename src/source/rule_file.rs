@@ -235,20 +235,8 @@ pub fn load_rule(
         );
         Severity::Medium
     });
-    if !is_slug(&raw.name) {
-        d.error(
-            at("name"),
-            format!("rule name `{}` is not a slug", raw.name),
-            "use lower-case letters, digits and `-` (it becomes file names and URLs)",
-        );
-    }
-    if raw.id.trim().is_empty() || raw.id.contains(char::is_whitespace) {
-        d.error(
-            at("id"),
-            format!("control id `{}` is empty or has spaces", raw.id),
-            "use an id like `AKS-01`",
-        );
-    }
+    let at_key = |p: &str| Location::new(&file, spans.nearest_key(p));
+    check_names(&raw, config, &at, &at_key, &mut d);
     if let Some(pb) = &config.policybook {
         if !pb.areas.is_empty() && !pb.areas.contains_key(&raw.area) {
             let known: Vec<&str> = pb.areas.keys().map(String::as_str).collect();
@@ -789,14 +777,6 @@ fn edit_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
-fn is_slug(s: &str) -> bool {
-    !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && !s.starts_with('-')
-        && !s.ends_with('-')
-}
-
 pub fn is_guid(s: &str) -> bool {
     let parts: Vec<&str> = s.split('-').collect();
     parts.len() == 5
@@ -804,4 +784,52 @@ pub fn is_guid(s: &str) -> bool {
             .iter()
             .zip([8, 4, 4, 4, 12])
             .all(|(p, n)| p.len() == n && p.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+/// Ids and names against `crate::names` (they become resource names, file
+/// names, ARM expression arguments and words of deploy.sh); free text that
+/// deploy.sh passes to `az` must not hold NUL.
+fn check_names(
+    raw: &RawRule,
+    config: &Config,
+    at: &dyn Fn(&str) -> Location,
+    at_key: &dyn Fn(&str) -> Location,
+    d: &mut Diagnostics,
+) {
+    use crate::names::{text_problem, Grammar, CONTROL_ID, PARAMETER, SLUG};
+    let mut check = |loc: Location, v: &str, g: &Grammar| {
+        if let Some(p) = g.problem(v) {
+            d.error(loc, p, g.allowed);
+        }
+    };
+    check(at("id"), &raw.id, &CONTROL_ID);
+    check(at("name"), &raw.name, &SLUG);
+    // With areas configured the area must be one of their keys (checked in book.toml).
+    if config
+        .policybook
+        .as_ref()
+        .is_none_or(|p| p.areas.is_empty())
+    {
+        check(at("area"), &raw.area, &SLUG);
+    }
+    let azure = raw
+        .azure
+        .iter()
+        .flat_map(|a| a.parameters.keys().map(|k| ("azure", k)));
+    let kubernetes = raw
+        .kubernetes
+        .iter()
+        .flat_map(|k| k.parameters.keys().map(|p| ("kubernetes", p)));
+    for (section, k) in azure.chain(kubernetes) {
+        check(at_key(&format!("{section}.parameters.{k}")), k, &PARAMETER);
+    }
+    for (key, v) in [
+        ("title", &raw.title),
+        ("summary", &raw.summary),
+        ("version", &raw.version),
+    ] {
+        if let Some(p) = text_problem(&format!("`{key}`"), v) {
+            d.error(at(key), p, "remove the NUL (`\\0`) from the text");
+        }
+    }
 }
