@@ -808,3 +808,83 @@ fn assignment_name_and_area_keys_follow_the_grammar() {
         "book.toml:28:19: error: area key: name `workload identity` may not hold ` `",
     );
 }
+
+/// Defence in depth: even a control id and a policy set name the loader would
+/// refuse cannot make the script run anything: the output layer quotes them.
+#[test]
+fn deploy_sh_quotes_even_values_the_grammar_refuses() {
+    let (tmp, _t) = hostile_project();
+    let root = tmp.path().join("project");
+    let (mut bundle, diags) = policybook::build::load_and_validate(&root);
+    assert!(!diags.has_errors(), "{diags}");
+    let id = "AKS-06$(touch${IFS}PWNED)'\n`touch PWNED`";
+    let set = "set\n$(touch PWNED)\"'";
+    bundle.rules[0].id = id.into();
+    bundle.config.policybook.as_mut().unwrap().initiative.name = set.into();
+    let defs = policybook::azure::all_definitions(&bundle);
+    let azure = tmp.path().join("azure");
+    std::fs::create_dir_all(azure.join("az")).unwrap();
+    for (file, v) in policybook::azure::deploy::az_files(&bundle, &defs) {
+        std::fs::write(azure.join("az").join(file), v.to_string()).unwrap();
+    }
+    let script = azure.join("deploy.sh");
+    std::fs::write(
+        &script,
+        policybook::azure::deploy::deploy_sh(&bundle, &defs),
+    )
+    .unwrap();
+    let syntax = Command::new("bash")
+        .arg("-n")
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert!(
+        syntax.status.success(),
+        "{}",
+        String::from_utf8_lossy(&syntax.stderr)
+    );
+    let run = run_deploy(tmp.path(), &script, &["--management-group", "mg"], "bypass");
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        pwned_files(tmp.path()).is_empty(),
+        "a value ran as a command"
+    );
+    assert!(
+        run.stdout.starts_with(&format!("definition {id}\n")),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.calls[0].contains(&format!("controlId={id}")),
+        "{:?}",
+        run.calls[0]
+    );
+    let last = run.calls.last().unwrap();
+    assert_eq!(
+        last[..5],
+        ["policy", "set-definition", "create", "--name", set]
+    );
+}
+
+/// Defence in depth for the template: names inside `[...]` are string literals.
+#[test]
+fn arm_expressions_escape_even_values_the_grammar_refuses() {
+    let (tmp, _t) = hostile_project();
+    let (mut bundle, diags) = policybook::build::load_and_validate(&tmp.path().join("project"));
+    assert!(!diags.has_errors(), "{diags}");
+    bundle.rules[0].id = "AKS-06')]".into();
+    bundle.config.policybook.as_mut().unwrap().initiative.name = "set', 'x')]".into();
+    let defs = policybook::azure::all_definitions(&bundle);
+    let template = policybook::azure::arm::arm_template(&bundle, &defs);
+    let mut all = Vec::new();
+    strings(&template, String::new(), &mut all);
+    for (path, s) in &all {
+        if arm_literal(s).is_none() {
+            check_expression(s).unwrap_or_else(|e| panic!("{path}: {s}: {e}"));
+        }
+    }
+    assert_eq!(
+        template["outputs"]["policySetDefinitionId"]["value"],
+        "[extensionResourceId(managementGroup().id, 'Microsoft.Authorization/policySetDefinitions', 'set'', ''x'')]')]"
+    );
+}
