@@ -103,7 +103,7 @@ pub fn arm_template(bundle: &Bundle, defs: &[NamedDefinition<'_>]) -> Value {
     resources.push(json!({
         "type": "Microsoft.Authorization/policySetDefinitions",
         "apiVersion": POLICY_API_VERSION,
-        "name": set_name,
+        "name": escape_expressions(&json!(set_name)),
         "dependsOn": defs.iter().map(|d| arm_id_expression(scope, "policyDefinitions", d.name())).collect::<Vec<_>>(),
         "properties": set_props,
     }));

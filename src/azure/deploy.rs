@@ -66,7 +66,7 @@ pub fn deploy_sh(bundle: &Bundle, defs: &[NamedDefinition<'_>]) -> String {
 #   ./deploy.sh --subscription <subscription-id>
 set -euo pipefail
 
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+here="$(CDPATH='' cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)"
 "#,
     );
     s.command("kind={}\ntarget={}\n", &[default_kind, &default_target]);
