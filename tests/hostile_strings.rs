@@ -888,3 +888,17 @@ fn arm_expressions_escape_even_values_the_grammar_refuses() {
         "[extensionResourceId(managementGroup().id, 'Microsoft.Authorization/policySetDefinitions', 'set'', ''x'')]')]"
     );
 }
+
+#[test]
+fn nul_in_text_that_becomes_an_az_argument_is_refused() {
+    refused(
+        NO_EDIT,
+        ("title: \"t\"", "title: \"a\\0b\""),
+        "policies/fx.yaml:3:8: error: `title` holds a NUL character, which no command-line argument can carry",
+    );
+    refused(
+        ("display-name = \"d\"", "display-name = \"a\\u0000b\""),
+        NO_EDIT,
+        "book.toml:14:16: error: `initiative.display-name` holds a NUL character, which no command-line argument can carry",
+    );
+}
