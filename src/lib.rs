@@ -6,6 +6,7 @@
 pub mod config;
 pub mod diagnostics;
 pub mod model;
+pub mod names;
 pub mod spans;
 pub mod text;
 pub mod walk;

@@ -390,8 +390,8 @@ fn deploy_script_creates_every_definition_then_the_set() {
     for (file, d) in &defs {
         let name = d["name"].as_str().unwrap();
         assert!(script.contains(&format!("--name '{name}'")), "{file}");
-        assert!(script.contains(&format!("--rules \"$here/az/{file}.rules.json\"")));
-        assert!(script.contains(&format!("--params \"$here/az/{file}.params.json\"")));
+        assert!(script.contains(&format!("--rules \"$here\"/az/'{file}.rules.json'")));
+        assert!(script.contains(&format!("--params \"$here\"/az/'{file}.params.json'")));
         assert!(script.contains(&format!(
             "--mode '{}'",
             d["properties"]["mode"].as_str().unwrap()

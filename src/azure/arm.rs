@@ -12,11 +12,31 @@ use crate::model::Bundle;
 pub const POLICY_API_VERSION: &str = "2025-11-01";
 const ASSIGNMENT_API_VERSION: &str = "2024-04-01";
 
-/// Doubles the leading `[` of every string that ARM would otherwise evaluate
-/// at deployment time: policy expressions must reach Azure Policy unevaluated.
+/// An ARM (and Azure Policy) expression string literal: `'…'` with each `'`
+/// doubled. Every value placed inside a `[...]` expression goes through this.
+pub fn string_literal(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// `[parameters('name')]`, the name written as a string literal.
+pub fn parameters_expression(name: &str) -> String {
+    format!("[parameters({})]", string_literal(name))
+}
+
+/// Whether ARM evaluates `s` as an expression: it starts with `[` and ends with
+/// `]`. A literal of that shape is written with a doubled `[[`; a string that
+/// starts with `[` but does not end with `]` is a literal already and ARM keeps
+/// it unchanged (`[AKS-01] title`), so it must not be doubled.
+fn needs_escape(s: &str) -> bool {
+    s.starts_with('[') && s.ends_with(']')
+}
+
+/// Escapes every string ARM would otherwise evaluate at deployment time:
+/// policy expressions (and literals shaped like them) must reach Azure Policy
+/// as they are written.
 pub fn escape_expressions(v: &Value) -> Value {
     match v {
-        Value::String(s) if s.starts_with('[') => Value::String(format!("[{s}")),
+        Value::String(s) if needs_escape(s) => Value::String(format!("[{s}")),
         Value::Array(a) => Value::Array(a.iter().map(escape_expressions).collect()),
         Value::Object(m) => Value::Object(
             m.iter()
@@ -30,7 +50,9 @@ pub fn escape_expressions(v: &Value) -> Value {
 /// The inverse of `escape_expressions`, as ARM applies it at deployment.
 pub fn unescape_expressions(v: &Value) -> Value {
     match v {
-        Value::String(s) if s.starts_with("[[") => Value::String(s[1..].to_string()),
+        Value::String(s) if s.starts_with("[[") && s.ends_with(']') => {
+            Value::String(s[1..].to_string())
+        }
         Value::Array(a) => Value::Array(a.iter().map(unescape_expressions).collect()),
         Value::Object(m) => Value::Object(
             m.iter()
@@ -76,17 +98,12 @@ pub fn arm_template(bundle: &Bundle, defs: &[NamedDefinition<'_>]) -> Value {
         .as_array_mut()
         .expect("array")
     {
-        let id = r["policyDefinitionId"]
-            .as_str()
-            .expect("id")
-            .trim_start_matches('[')
-            .to_string();
-        r["policyDefinitionId"] = Value::String(format!("[{id}"));
+        r["policyDefinitionId"] = unescape_expressions(&r["policyDefinitionId"]);
     }
     resources.push(json!({
         "type": "Microsoft.Authorization/policySetDefinitions",
         "apiVersion": POLICY_API_VERSION,
-        "name": set_name,
+        "name": escape_expressions(&json!(set_name)),
         "dependsOn": defs.iter().map(|d| arm_id_expression(scope, "policyDefinitions", d.name())).collect::<Vec<_>>(),
         "properties": set_props,
     }));
@@ -98,8 +115,8 @@ pub fn arm_template(bundle: &Bundle, defs: &[NamedDefinition<'_>]) -> Value {
         "name": "[parameters('assignmentName')]",
         "dependsOn": [set_id],
         "properties": {
-            "displayName": pb.initiative.display_name,
-            "description": pb.initiative.description,
+            "displayName": escape_expressions(&json!(pb.initiative.display_name)),
+            "description": escape_expressions(&json!(pb.initiative.description)),
             "policyDefinitionId": set_id,
             "enforcementMode": "[parameters('enforcementMode')]",
         },
@@ -115,7 +132,7 @@ pub fn arm_template(bundle: &Bundle, defs: &[NamedDefinition<'_>]) -> Value {
             },
             "assignmentName": {
                 "type": "string",
-                "defaultValue": truncate_name(pb.deployment.assignment_name.as_deref().unwrap_or(set_name)),
+                "defaultValue": escape_expressions(&json!(truncate_name(pb.deployment.assignment_name.as_deref().unwrap_or(set_name)))),
                 "maxLength": 24,
                 "metadata": { "description": "Name of the assignment (at most 24 characters at management-group scope)." },
             },

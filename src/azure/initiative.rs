@@ -3,6 +3,7 @@
 
 use serde_json::{json, Map, Value};
 
+use super::arm::{parameters_expression, string_literal};
 use super::definition::NamedDefinition;
 use crate::config::{DeploymentScope, PolicybookConfig};
 use crate::model::Bundle;
@@ -52,12 +53,16 @@ pub fn definition_id(prefix: &str, name: &str) -> String {
 /// ARM expression for a policy resource id at the template's scope.
 pub fn arm_id_expression(scope: DeploymentScope, resource_type: &str, name: &str) -> String {
     match scope {
-        DeploymentScope::ManagementGroup => {
-            format!("[extensionResourceId(managementGroup().id, 'Microsoft.Authorization/{resource_type}', '{name}')]")
-        }
-        DeploymentScope::Subscription => {
-            format!("[subscriptionResourceId('Microsoft.Authorization/{resource_type}', '{name}')]")
-        }
+        DeploymentScope::ManagementGroup => format!(
+            "[extensionResourceId(managementGroup().id, {}, {})]",
+            string_literal(&format!("Microsoft.Authorization/{resource_type}")),
+            string_literal(name)
+        ),
+        DeploymentScope::Subscription => format!(
+            "[subscriptionResourceId({}, {})]",
+            string_literal(&format!("Microsoft.Authorization/{resource_type}")),
+            string_literal(name)
+        ),
     }
 }
 
@@ -89,7 +94,7 @@ pub fn set_properties(
                 parameters.insert(set_name.clone(), def);
                 passed.insert(
                     p.clone(),
-                    json!({ "value": format!("[parameters('{set_name}')]") }),
+                    json!({ "value": parameters_expression(&set_name) }),
                 );
             }
         }

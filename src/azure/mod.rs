@@ -6,6 +6,7 @@ pub mod definition;
 pub mod deploy;
 pub mod epac;
 pub mod initiative;
+pub mod shell;
 
 use regorus::languages::azure_policy::aliases::AliasRegistry;
 use regorus::languages::azure_policy::{compiler, parser};

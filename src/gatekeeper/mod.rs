@@ -381,7 +381,10 @@ pub fn kubernetes_definition(bundle: &Bundle, rule: &Rule) -> Option<Value> {
             p.insert("schema".into(), schema.clone());
         }
         params.insert(name.clone(), Value::Object(p));
-        values.insert(name.clone(), json!(format!("[parameters('{name}')]")));
+        values.insert(
+            name.clone(),
+            json!(crate::azure::arm::parameters_expression(name)),
+        );
     }
 
     let mut details = Map::new();

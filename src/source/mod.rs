@@ -28,7 +28,10 @@ pub fn load(root: &Path) -> Loaded {
     let mut diagnostics = Diagnostics::default();
     let config = match crate::text::read_text(&root.join("book.toml")) {
         Ok(text) => match Config::parse(&text) {
-            Ok(c) => c,
+            Ok(c) => {
+                diagnostics.extend(crate::names::check_book_toml(&text));
+                c
+            }
             Err(e) => {
                 diagnostics.error(
                     Location::new("book.toml", (e.line, e.column)),

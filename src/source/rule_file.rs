@@ -235,21 +235,10 @@ pub fn load_rule(
         );
         Severity::Medium
     });
-    check_lengths(&raw.name, raw.kubernetes.as_ref().map(|k| k.kind.as_str()), &at, &mut d);
-    if !is_slug(&raw.name) {
-        d.error(
-            at("name"),
-            format!("rule name `{}` is not a slug", raw.name),
-            "use lower-case letters, digits and `-` (it becomes file names and URLs)",
-        );
-    }
-    if raw.id.trim().is_empty() || raw.id.contains(char::is_whitespace) {
-        d.error(
-            at("id"),
-            format!("control id `{}` is empty or has spaces", raw.id),
-            "use an id like `AKS-01`",
-        );
-    }
+    let at_key = |p: &str| Location::new(&file, spans.nearest_key(p));
+    // Names (grammar and length) are checked in check_names; the kind's length here.
+    check_lengths(raw.kubernetes.as_ref().map(|k| k.kind.as_str()), &at, &mut d);
+    check_names(&raw, config, &at, &at_key, &mut d);
     if let Some(pb) = &config.policybook {
         if !pb.areas.is_empty() && !pb.areas.contains_key(&raw.area) {
             let known: Vec<&str> = pb.areas.keys().map(String::as_str).collect();
@@ -790,29 +779,12 @@ fn edit_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
-/// Longest rule name: it becomes file names (`<name>-k8s.json`, suite folders),
-/// page URLs and Kubernetes object names, which must stay well under the
-/// file-system limit of 255 bytes per name.
-pub const MAX_NAME_LEN: usize = 100;
 /// Longest template kind: its lower-case form is the CRD's plural, a DNS label.
 pub const MAX_KIND_LEN: usize = 63;
 
-/// Length limits of the values that become file names and object names,
-/// reported at the value's place rather than as a failed write later.
-fn check_lengths(
-    name: &str,
-    kind: Option<&str>,
-    at: &dyn Fn(&str) -> Location,
-    d: &mut Diagnostics,
-) {
-    let n = name.chars().count();
-    if n > MAX_NAME_LEN {
-        d.error(
-            at("name"),
-            format!("rule name is {n} characters long; the limit is {MAX_NAME_LEN}"),
-            "shorten the name (it becomes file names, URLs and Kubernetes object names)",
-        );
-    }
+/// Length limit of the template kind, reported at its place rather than as a
+/// failed apply later. (Rule names are bounded by their grammar in `names`.)
+fn check_lengths(kind: Option<&str>, at: &dyn Fn(&str) -> Location, d: &mut Diagnostics) {
     if let Some(kind) = kind {
         let n = kind.chars().count();
         if n > MAX_KIND_LEN {
@@ -825,14 +797,6 @@ fn check_lengths(
     }
 }
 
-fn is_slug(s: &str) -> bool {
-    !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && !s.starts_with('-')
-        && !s.ends_with('-')
-}
-
 pub fn is_guid(s: &str) -> bool {
     let parts: Vec<&str> = s.split('-').collect();
     parts.len() == 5
@@ -840,4 +804,52 @@ pub fn is_guid(s: &str) -> bool {
             .iter()
             .zip([8, 4, 4, 4, 12])
             .all(|(p, n)| p.len() == n && p.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+/// Ids and names against `crate::names` (they become resource names, file
+/// names, ARM expression arguments and words of deploy.sh); free text that
+/// deploy.sh passes to `az` must not hold NUL.
+fn check_names(
+    raw: &RawRule,
+    config: &Config,
+    at: &dyn Fn(&str) -> Location,
+    at_key: &dyn Fn(&str) -> Location,
+    d: &mut Diagnostics,
+) {
+    use crate::names::{text_problem, Grammar, CONTROL_ID, PARAMETER, SLUG};
+    let mut check = |loc: Location, v: &str, g: &Grammar| {
+        if let Some(p) = g.problem(v) {
+            d.error(loc, p, g.allowed);
+        }
+    };
+    check(at("id"), &raw.id, &CONTROL_ID);
+    check(at("name"), &raw.name, &SLUG);
+    // With areas configured the area must be one of their keys (checked in book.toml).
+    if config
+        .policybook
+        .as_ref()
+        .is_none_or(|p| p.areas.is_empty())
+    {
+        check(at("area"), &raw.area, &SLUG);
+    }
+    let azure = raw
+        .azure
+        .iter()
+        .flat_map(|a| a.parameters.keys().map(|k| ("azure", k)));
+    let kubernetes = raw
+        .kubernetes
+        .iter()
+        .flat_map(|k| k.parameters.keys().map(|p| ("kubernetes", p)));
+    for (section, k) in azure.chain(kubernetes) {
+        check(at_key(&format!("{section}.parameters.{k}")), k, &PARAMETER);
+    }
+    for (key, v) in [
+        ("title", &raw.title),
+        ("summary", &raw.summary),
+        ("version", &raw.version),
+    ] {
+        if let Some(p) = text_problem(&format!("`{key}`"), v) {
+            d.error(at(key), p, "remove the NUL (`\\0`) from the text");
+        }
+    }
 }
