@@ -3,8 +3,8 @@
 //! dotfiles, and symlinks leading out to a secret file just outside the site.
 //! Traversal variants, absolute-form targets, foreign `Host`s, oversized heads, idle
 //! connections and long polls; then property tests on the pure parser and resolver.
-//! The tests share one lock so the thread count seen by the idle-connection test is
-//! this test's alone.
+//! The server tests take one lock in turn, so the thread count seen by the
+//! idle-connection test comes from its own server.
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -13,8 +13,8 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
 use policybook::site::serve::{
-    check_host, check_segment, parse_request, resolve, serve_static, Reject, Resolved,
-    MAX_CONNECTIONS, MAX_HEADERS, MAX_WAITERS,
+    check_host, check_segment, parse_request, resolve, serve_static, Method, Reject, Request,
+    Resolved, MAX_CONNECTIONS, MAX_HEADERS, MAX_WAITERS,
 };
 use proptest::prelude::*;
 
@@ -410,7 +410,7 @@ fn idle_connections_cannot_exhaust_the_server() {
     // ... the thread count stays within the pool's bound ...
     let grown = thread_count().saturating_sub(before);
     assert!(
-        grown <= MAX_CONNECTIONS + 2,
+        grown <= MAX_CONNECTIONS + 8,
         "{grown} more threads for {} idle connections",
         idle.len()
     );
@@ -435,20 +435,118 @@ fn long_polls_cannot_take_every_connection() {
     let host = format!("127.0.0.1:{}", addr.port());
     // serve_static never rebuilds, so `v=1` waits for the whole poll.
     let raw = format!("GET /__policybook/wait?v=1 HTTP/1.1\r\nHost: {host}\r\n\r\n");
-    let mut parked = Vec::new();
-    for _ in 0..MAX_WAITERS {
-        let mut s = TcpStream::connect(addr).unwrap();
-        s.write_all(raw.as_bytes()).unwrap();
-        parked.push(s);
-    }
-    // Make sure they are all parked before the next ones come.
-    std::thread::sleep(Duration::from_millis(300));
-    for _ in 0..3 {
-        let r = exchange(addr, raw.as_bytes());
+    // Three more polls than allowed: whichever come last are refused at once, the
+    // others stay parked (for 25 s), and ordinary requests are still served.
+    let mut polls: Vec<(TcpStream, Vec<u8>)> = (0..MAX_WAITERS + 3)
+        .map(|_| {
+            let mut s = TcpStream::connect(addr).unwrap();
+            s.write_all(raw.as_bytes()).unwrap();
+            s.set_read_timeout(Some(Duration::from_millis(20))).unwrap();
+            (s, Vec::new())
+        })
+        .collect();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let closed = |polls: &mut Vec<(TcpStream, Vec<u8>)>| {
+        let mut done = 0;
+        for (s, got) in polls.iter_mut() {
+            let mut chunk = [0u8; 1024];
+            loop {
+                match s.read(&mut chunk) {
+                    Ok(0) => {
+                        done += 1;
+                        break;
+                    }
+                    Ok(n) => got.extend_from_slice(&chunk[..n]),
+                    Err(_) => break,
+                }
+            }
+        }
+        done
+    };
+    while closed(&mut polls) < 3 && std::time::Instant::now() < deadline {}
+    std::thread::sleep(Duration::from_millis(200));
+    closed(&mut polls);
+    let answered: Vec<Reply> = polls
+        .iter()
+        .filter(|(_, got)| !got.is_empty())
+        .map(|(_, got)| parse_reply(got, b"wait"))
+        .collect();
+    assert_eq!(answered.len(), 3, "answered polls");
+    for r in &answered {
         assert_eq!(r.status, 503, "{}", r.head);
         assert!(r.head.contains("Retry-After: 1"), "{}", r.head);
     }
     assert_eq!(get(addr, "/").status, 200);
+}
+
+#[test]
+fn the_pure_parser_decodes_after_splitting_and_keeps_the_host() {
+    let req = parse_request(
+        b"GET /guides/page%20one.html?v=2&x=%2f HTTP/1.1\r\nhost:  localhost:3000 \r\nAccept: */*\r\n\r\nignored body",
+    )
+    .unwrap();
+    assert_eq!(
+        req,
+        Request {
+            method: Method::Get,
+            segments: vec!["guides".into(), "page one.html".into()],
+            trailing_slash: false,
+            query: "v=2&x=%2f".into(),
+            host: Some("localhost:3000".into()),
+        }
+    );
+    // An absolute-form authority replaces the Host header.
+    let req = parse_request(b"HEAD http://127.0.0.1:3000/ HTTP/1.1\r\nHost: evil.example\r\n\r\n")
+        .unwrap();
+    assert_eq!(req.method, Method::Head);
+    assert_eq!(req.host.as_deref(), Some("127.0.0.1:3000"));
+    assert!(req.segments.is_empty() && req.trailing_slash);
+
+    let status = |raw: &[u8]| {
+        parse_request(raw)
+            .map(|_| 200)
+            .unwrap_or_else(|r| r.status())
+    };
+    assert_eq!(status(b"GET /a%2fb HTTP/1.1\r\n\r\n"), 400);
+    assert_eq!(status(b"GET /a/../b HTTP/1.1\r\n\r\n"), 400);
+    assert_eq!(status(b"GET /a HTTP/2.0\r\n\r\n"), 505);
+    assert_eq!(status(b"DELETE /a HTTP/1.1\r\n\r\n"), 405);
+    assert_eq!(status(b"GET /a HTTP/1.1\r\n folded\r\n\r\n"), 400);
+    assert_eq!(status(b"GET /a HTTP/1.1\r\nX: a\x00b\r\n\r\n"), 400);
+
+    assert_eq!(check_host(Some("[::1]:3000"), 3000), Ok(()));
+    assert_eq!(check_host(Some("localhost"), 80), Ok(()));
+    assert_eq!(
+        check_host(Some("localhost"), 3000),
+        Err(Reject::MisdirectedHost)
+    );
+    assert_eq!(
+        check_host(Some("localhost:03000"), 3000),
+        Err(Reject::MisdirectedHost)
+    );
+    assert_eq!(
+        check_host(Some("[::1]"), 3000),
+        Err(Reject::MisdirectedHost)
+    );
+
+    let f = fixture();
+    let seg = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        resolve(&f.site.dir(), &seg(&["guides"]), true),
+        Ok(Resolved::File(f.root.join("guides/index.html")))
+    );
+    assert_eq!(
+        resolve(&f.site.dir(), &seg(&["guides"]), false),
+        Ok(Resolved::Redirect("/guides/".into()))
+    );
+    assert_eq!(
+        resolve(&f.site.dir(), &seg(&["link.txt"]), false),
+        Err(Reject::NotFound)
+    );
+    assert!(matches!(
+        resolve(&f.site.dir(), &seg(&[".."]), false),
+        Err(Reject::BadRequest(_))
+    ));
 }
 
 // ---- property tests on the pure parser and resolver ----
