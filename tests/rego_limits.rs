@@ -86,7 +86,10 @@ fn recursive_functions_are_rejected_at_their_place_by_test_build_and_check() {
     for (args, tail) in [
         (&["test"][..], "1 error(s); no test was run"),
         (&["build"][..], "1 error(s); nothing was written"),
-        (&["check", "pod.yaml"][..], "1 error(s) in the rules; nothing was checked"),
+        (
+            &["check", "pod.yaml"][..],
+            "1 error(s) in the rules; nothing was checked",
+        ),
     ] {
         let r = run(tmp.path(), args);
         assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
@@ -150,7 +153,11 @@ fn a_slow_case_fails_at_the_configured_limit_in_test() {
         "{}",
         r.stdout
     );
-    assert!(r.stdout.ends_with("1 passed, 1 failed, 0 skipped\n"), "{}", r.stdout);
+    assert!(
+        r.stdout.ends_with("1 passed, 1 failed, 0 skipped\n"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
@@ -159,8 +166,7 @@ fn a_slow_case_fails_at_the_configured_limit_in_build_and_check() {
     let b = run(tmp.path(), &["build"]);
     assert_eq!(b.code, 0, "{}", b.stderr);
     assert!(
-        b.stderr
-            .contains("(2 test case(s): 1 passed, 1 failed)"),
+        b.stderr.contains("(2 test case(s): 1 passed, 1 failed)"),
         "{}",
         b.stderr
     );
@@ -168,7 +174,8 @@ fn a_slow_case_fails_at_the_configured_limit_in_build_and_check() {
     let c = run(tmp.path(), &["check", "pod.yaml"]);
     assert_eq!(c.code, 1, "{}{}", c.stdout, c.stderr);
     assert!(
-        c.stdout.contains(&format!("evaluation error: {LIMIT_1S}\n")),
+        c.stdout
+            .contains(&format!("evaluation error: {LIMIT_1S}\n")),
         "{}",
         c.stdout
     );
@@ -198,4 +205,90 @@ fn an_invalid_rego_timeout_is_a_config_error_at_its_place() {
             r.stderr
         );
     }
+}
+
+/// GET `/` from the server; the status line.
+fn get_root(port: u16) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        s,
+        "GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    String::from_utf8_lossy(&out)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[test]
+fn serve_keeps_the_last_good_site_when_a_rule_turns_recursive() {
+    use std::io::BufRead;
+    let tmp = project(None, "");
+    let port = std::net::TcpListener::bind(("127.0.0.1", 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_policybook"))
+        .arg("--root")
+        .arg(tmp.path())
+        .args(["serve", "--port", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    // Waits for a stderr line containing `what`, failing (and stopping the server) past the deadline.
+    let mut seen = String::new();
+    let mut wait_for = |what: &str, child: &mut std::process::Child| {
+        let start = Instant::now();
+        while start.elapsed() < DEADLINE {
+            match rx.recv_timeout(Duration::from_millis(200)) {
+                Ok(l) => {
+                    seen.push_str(&l);
+                    seen.push('\n');
+                    if l.contains(what) {
+                        return;
+                    }
+                }
+                Err(_) => {
+                    if let Some(status) = child.try_wait().unwrap() {
+                        panic!("serve exited ({status}) before {what:?}:\n{seen}");
+                    }
+                }
+            }
+        }
+        let _ = child.kill();
+        panic!("no {what:?} from serve within {DEADLINE:?}:\n{seen}");
+    };
+    wait_for("serving ", &mut child);
+    assert_eq!(get_root(port), "HTTP/1.1 200 OK");
+    std::fs::copy(
+        fixture().join("limits/recursive.yaml"),
+        tmp.path().join("policies/k8s-good.yaml"),
+    )
+    .unwrap();
+    wait_for("still serving the last good build", &mut child);
+    let alive = child.try_wait().unwrap().is_none();
+    let status = get_root(port);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(alive, "serve stopped:\n{seen}");
+    assert!(seen.contains(RECURSION), "{seen}");
+    assert_eq!(status, "HTTP/1.1 200 OK");
 }

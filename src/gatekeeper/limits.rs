@@ -268,8 +268,9 @@ pub fn find_recursion(engine: &mut regorus::Engine) -> Option<Recursion> {
         packages.push(pkg);
     }
     // Calls in each function's text, resolved to defined functions.
-    let call = regex::Regex::new(r"([A-Za-z_][A-Za-z0-9_]*(?:\s*\.\s*[A-Za-z_][A-Za-z0-9_]*)*)\s*\(")
-        .expect("valid regex");
+    let call =
+        regex::Regex::new(r"([A-Za-z_][A-Za-z0-9_]*(?:\s*\.\s*[A-Za-z_][A-Za-z0-9_]*)*)\s*\(")
+            .expect("valid regex");
     let mut edges: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
     for (f, ds) in &defs {
         for (mi, _, _, text) in ds {
@@ -338,7 +339,9 @@ fn dfs<'a>(
 
 /// The text after the first parenthesised group (a function head's arguments).
 fn after_arguments(code: &str) -> &str {
-    let Some(open) = code.find('(') else { return "" };
+    let Some(open) = code.find('(') else {
+        return "";
+    };
     let mut depth = 0usize;
     for (i, c) in code[open..].char_indices() {
         match c {
@@ -432,7 +435,9 @@ mod tests {
     fn recursion(rego: &str, libs: &[&str]) -> Option<(usize, usize, usize, String)> {
         let mut engine = regorus::Engine::new();
         engine.set_rego_v0(true);
-        engine.add_policy("template.rego".into(), rego.into()).unwrap();
+        engine
+            .add_policy("template.rego".into(), rego.into())
+            .unwrap();
         for (i, l) in libs.iter().enumerate() {
             engine
                 .add_policy(format!("lib_{i}.rego"), l.to_string())
@@ -456,7 +461,21 @@ mod tests {
         )
         .unwrap();
         assert_eq!((r.0, r.1, r.2), (0, 4, 1));
-        assert!(r.3.starts_with("recursive function calls: p.f → p.g → p.f "), "{}", r.3);
+        assert!(
+            r.3.starts_with("recursive function calls: p.f → p.g → p.f "),
+            "{}",
+            r.3
+        );
+        // In an `else` branch, inside a comprehension, through the package path.
+        for body in [
+            "f(x) = y {{ false; y := 1 }} else = z {{ z := f(x) }}",
+            "f(x) = y {{ y := [a | a := f(x)[_]] }}",
+            "f(x) = y {{ y := data.p.f(x) }}",
+        ] {
+            let rego = format!("{HEAD}{}\n", body.replace("{{", "{").replace("}}", "}"));
+            let r = recursion(&rego, &[]).unwrap_or_else(|| panic!("{body}"));
+            assert_eq!((r.1, r.2), (4, 1), "{body}");
+        }
     }
 
     #[test]
@@ -511,7 +530,15 @@ mod tests {
         assert_eq!(book("\"5s\""), Ok(Duration::from_secs(5)));
         assert_eq!(book("\"1500ms\""), Ok(Duration::from_millis(1500)));
         assert_eq!(book("\"3600s\""), Ok(Duration::from_secs(3600)));
-        for bad in ["\"3601s\"", "\"0ms\"", "\"5\"", "\"1.5s\"", "\"-1s\"", "5", "true"] {
+        for bad in [
+            "\"3601s\"",
+            "\"0ms\"",
+            "\"5\"",
+            "\"1.5s\"",
+            "\"-1s\"",
+            "5",
+            "true",
+        ] {
             assert_eq!(book(bad), Err((2, 16)), "{bad}");
         }
     }
@@ -523,12 +550,18 @@ mod tests {
         assert_eq!(range(&v(1), &v(4), None).unwrap(), list(&[1, 2, 3, 4]));
         assert_eq!(range(&v(3), &v(1), None).unwrap(), list(&[3, 2, 1]));
         assert_eq!(range(&v(1), &v(10), Some(&v(4))).unwrap(), list(&[1, 5, 9]));
-        assert_eq!(range(&v(10), &v(1), Some(&v(4))).unwrap(), list(&[10, 6, 2]));
+        assert_eq!(
+            range(&v(10), &v(1), Some(&v(4))).unwrap(),
+            list(&[10, 6, 2])
+        );
         assert_eq!(range(&v(2), &v(2), None).unwrap(), list(&[2]));
         assert_eq!(
             range(&regorus::Value::from(1.5), &v(3), None).unwrap(),
             regorus::Value::Undefined
         );
-        assert_eq!(range(&v(1), &v(3), Some(&v(0))).unwrap(), regorus::Value::Undefined);
+        assert_eq!(
+            range(&v(1), &v(3), Some(&v(0))).unwrap(),
+            regorus::Value::Undefined
+        );
     }
 }
