@@ -47,7 +47,7 @@ impl TimeLimit {
 /// `5 s`, `1500 ms`.
 pub fn format_duration(d: Duration) -> String {
     let ms = d.as_millis();
-    if ms % 1000 == 0 {
+    if ms.is_multiple_of(1000) {
         format!("{} s", ms / 1000)
     } else {
         format!("{ms} ms")
@@ -205,7 +205,7 @@ fn range(
     let up = b >= i;
     while (up && i <= b) || (!up && i >= b) {
         out.push(regorus::Value::from(i as i64));
-        if out.len() % 4096 == 0 && deadline.is_some_and(|d| Instant::now() > d) {
+        if out.len().is_multiple_of(4096) && deadline.is_some_and(|d| Instant::now() > d) {
             anyhow::bail!("{TIME_MARKER} (numbers.range)");
         }
         i = if up { i + step } else { i - step };
