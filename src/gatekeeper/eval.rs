@@ -1,6 +1,7 @@
 //! Gatekeeper's evaluation, reproduced with regorus: one compiled engine per
 //! ConstraintTemplate, cloned per review; `input.review` and `data.inventory`
-//! built the way gator builds them; results read from `violation`.
+//! built the way gator builds them; results read from `violation`. Every
+//! evaluation is bounded in time and stack, and recursion is rejected (see `limits`).
 
 use serde_json::{json, Map, Value};
 
