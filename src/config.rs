@@ -88,6 +88,44 @@ pub struct PolicybookConfig {
     /// Area key → title and description (initiative groups, handbook sections).
     #[serde(default)]
     pub areas: BTreeMap<String, AreaConfig>,
+    /// Time limit of one Rego evaluation (`"5s"`, `"500ms"`); see `gatekeeper::limits`.
+    #[serde(default)]
+    pub rego_timeout: Option<RegoTimeout>,
+}
+
+/// `[policybook] rego-timeout`: a whole number of seconds (`"5s"`) or milliseconds
+/// (`"500ms"`), from 1 ms to 1 hour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RegoTimeout(pub std::time::Duration);
+
+impl<'de> Deserialize<'de> for RegoTimeout {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let bad = |what: &str| {
+            serde::de::Error::custom(format!(
+                "invalid rego-timeout {what}: expected a duration string like \"5s\" or \"500ms\" (1ms to 3600s)"
+            ))
+        };
+        let text = match toml::Value::deserialize(d)? {
+            toml::Value::String(s) => s,
+            other => return Err(bad(&format!("`{other}`"))),
+        };
+        let t = text.trim();
+        let (digits, unit_ms) = if let Some(n) = t.strip_suffix("ms") {
+            (n, 1u64)
+        } else if let Some(n) = t.strip_suffix('s') {
+            (n, 1000u64)
+        } else {
+            return Err(bad(&format!("\"{text}\"")));
+        };
+        let ms = digits
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .and_then(|n| n.checked_mul(unit_ms))
+            .filter(|ms| (1..=3_600_000).contains(ms))
+            .ok_or_else(|| bad(&format!("\"{text}\"")))?;
+        Ok(RegoTimeout(std::time::Duration::from_millis(ms)))
+    }
 }
 
 fn default_policies() -> String {

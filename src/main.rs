@@ -178,6 +178,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })
         }
         Command::Verify { paths, format, run } => {
+            // The Rego time limit: `[policybook] rego-timeout` of the book at --root, if any.
+            if root.join("book.toml").is_file() {
+                match policybook::config::Config::load(&root)? {
+                    Ok(config) => policybook::gatekeeper::limits::apply_config(&config),
+                    Err(e) => {
+                        eprintln!(
+                            "{}:{}:{}: error: {}",
+                            root.join("book.toml").display(),
+                            e.line,
+                            e.column,
+                            e.message
+                        );
+                        return Ok(ExitCode::from(2));
+                    }
+                }
+            }
             let outcome = policybook::gatekeeper::verify::run(&paths, run.as_deref())?;
             match format {
                 Format::Human => print!("{}", outcome.human()),

@@ -1,8 +1,11 @@
 //! Gatekeeper's evaluation, reproduced with regorus: one compiled engine per
 //! ConstraintTemplate, cloned per review; `input.review` and `data.inventory`
-//! built the way gator builds them; results read from `violation`.
+//! built the way gator builds them; results read from `violation`. Every
+//! evaluation is bounded in time and stack, and recursion is rejected (see `limits`).
 
 use serde_json::{json, Map, Value};
+
+use super::limits;
 
 /// One result of a template's `violation` rule.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,6 +52,7 @@ impl Template {
         let mut engine = regorus::Engine::new();
         engine.set_rego_v0(!rego_v1);
         engine.set_strict_builtin_errors(false);
+        limits::install_range_builtins(&mut engine).map_err(|e| parse_error(0, &e))?;
         let package = engine
             .add_policy("template.rego".into(), rego.to_string())
             .map_err(|e| parse_error(0, &e))?;
@@ -66,20 +70,41 @@ impl Template {
                 });
             }
         }
-        let mut t = Template { package, engine };
-        // Prepare once (analysis, scheduling) so that unsafe variables, unknown
-        // functions and the like surface now, not on the first review.
-        let probe = json!({"review": {"kind": {"group": "", "version": "v1", "kind": "ConfigMap"}, "object": {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "probe"}}, "operation": "CREATE", "userInfo": {}, "oldObject": null}, "parameters": {}});
-        t.engine
-            .add_data(to_regorus(&json!({"inventory": {}})))
-            .map_err(|e| parse_error(0, &e))?;
-        t.engine.set_input(to_regorus(&probe));
-        let rule = format!("{}.violation", t.package);
-        if let Err(e) = t.engine.eval_rule(rule) {
-            return Err(parse_error(0, &e));
+        // Recursive functions would overflow the stack: rejected here, as OPA does.
+        if let Some(r) = limits::find_recursion(&mut engine) {
+            return Err(CompileError {
+                module: r.module,
+                line: Some(r.line),
+                column: Some(r.column),
+                message: r.message,
+            });
         }
-        t.engine.clear_data();
-        Ok(t)
+        // Prepare once (analysis, scheduling) so that unsafe variables, unknown
+        // functions and the like surface now, not on the first review. The probe
+        // runs bounded like any evaluation; running out of time is no compile error.
+        let probe = json!({"review": {"kind": {"group": "", "version": "v1", "kind": "ConfigMap"}, "object": {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "probe"}}, "operation": "CREATE", "userInfo": {}, "oldObject": null}, "parameters": {}});
+        let mut probe_engine = engine.clone();
+        let rule = format!("{package}.violation");
+        let probed = limits::run_bounded(move |limit| {
+            limits::arm(&mut probe_engine, limit);
+            probe_engine.add_data(to_regorus(&json!({"inventory": {}})))?;
+            probe_engine.set_input(to_regorus(&probe));
+            probe_engine.eval_rule(rule).map(|_| ())
+        });
+        match probed {
+            Ok(Ok(())) | Err(limits::Overrun::Time(_)) => {}
+            Ok(Err(e)) if limits::is_time_error(&e) => {}
+            Ok(Err(e)) => return Err(parse_error(0, &e)),
+            Err(e @ limits::Overrun::Crashed(_)) => {
+                return Err(CompileError {
+                    module: 0,
+                    line: None,
+                    column: None,
+                    message: e.to_string(),
+                })
+            }
+        }
+        Ok(Template { package, engine })
     }
 
     /// Evaluates `violation` for one review. `inventory` is the `data.inventory` document.
@@ -90,15 +115,25 @@ impl Template {
         inventory: &Value,
     ) -> Result<Vec<Violation>, String> {
         let mut engine = self.engine.clone();
-        engine
-            .add_data(to_regorus(&json!({ "inventory": inventory })))
-            .map_err(|e| compact_error(&format!("{e:#}")))?;
-        engine.set_input(to_regorus(
-            &json!({"review": review, "parameters": parameters}),
-        ));
-        let v = engine
-            .eval_rule(format!("{}.violation", self.package))
-            .map_err(|e| compact_error(&format!("{e:#}")))?;
+        let data = to_regorus(&json!({ "inventory": inventory }));
+        let input = to_regorus(&json!({"review": review, "parameters": parameters}));
+        let rule = format!("{}.violation", self.package);
+        // On its own big-stack thread, within the time limit (see `limits`).
+        let v = limits::run_bounded(move |limit| {
+            limits::arm(&mut engine, limit);
+            let v = engine.add_data(data).and_then(|()| {
+                engine.set_input(input);
+                engine.eval_rule(rule)
+            });
+            v.map_err(|e| {
+                if limits::is_time_error(&e) {
+                    limit.exceeded_message()
+                } else {
+                    compact_error(&format!("{e:#}"))
+                }
+            })
+        })
+        .map_err(|e| e.to_string())??;
         let v: Value = serde_json::to_value(&v).map_err(|e| e.to_string())?;
         let items: Vec<Value> = match v {
             Value::Array(a) => a,

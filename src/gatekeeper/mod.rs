@@ -6,6 +6,7 @@
 //! Every output is a pure function of the model with a stable key order.
 
 pub mod eval;
+pub mod limits;
 pub mod matcher;
 pub mod schema;
 mod suites;

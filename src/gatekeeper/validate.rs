@@ -155,6 +155,8 @@ pub fn rego_location(
 /// Problems the Gatekeeper stage finds in the rules.
 pub fn validate(bundle: &Bundle) -> Diagnostics {
     use rayon::prelude::*;
+    // Every command evaluates Rego only after this, so the book's time limit starts here.
+    super::limits::apply_config(&bundle.config);
     let per_rule: Vec<Diagnostics> = bundle
         .rules
         .par_iter()

@@ -1,0 +1,567 @@
+//! Bounds on Rego evaluation: a time limit per evaluation, a large stack, and
+//! a load-time check that rejects recursive functions (as OPA does with
+//! `rego_recursion_error`), so no template can crash or hang the process.
+//!
+//! Time: regorus's cooperative execution timer stops the interpreter's loops;
+//! `numbers.range` and `numbers.range_step`, which build a whole array in one
+//! builtin call, are replaced by versions that watch the same deadline. Every
+//! evaluation runs on its own thread with a 256 MiB stack (reserved, not
+//! committed); if it has not answered shortly after the deadline (a builtin
+//! that cannot be interrupted), it is abandoned and the case fails anyway.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::num::NonZeroU32;
+use std::sync::{mpsc, RwLock};
+use std::time::{Duration, Instant};
+
+use regorus::unstable::{Expr, Rule, RuleHead};
+
+/// The time limit when book.toml sets none.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Stack of an evaluation thread: deep (finite) recursion in the interpreter fits.
+const EVAL_STACK: usize = 256 * 1024 * 1024;
+/// How long past the deadline an evaluation that ignores the timer is waited for.
+const GRACE: Duration = Duration::from_millis(250);
+/// Marker in the error text of a time overrun (regorus's `LimitError` says the same).
+const TIME_MARKER: &str = "execution exceeded time limit";
+
+/// The limit in force and whether book.toml set it (for the message).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeLimit {
+    pub duration: Duration,
+    pub configured: bool,
+}
+
+impl TimeLimit {
+    /// The message a case gets when an evaluation runs past the limit.
+    pub fn exceeded_message(&self) -> String {
+        let d = format_duration(self.duration);
+        if self.configured {
+            format!("evaluation exceeded the {d} limit set by [policybook] rego-timeout in book.toml; make the Rego cheaper or raise the limit")
+        } else {
+            format!("evaluation exceeded the {d} limit (the default); make the Rego cheaper or raise it with `rego-timeout = \"10s\"` under [policybook] in book.toml")
+        }
+    }
+}
+
+/// `5 s`, `1500 ms`.
+pub fn format_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms.is_multiple_of(1000) {
+        format!("{} s", ms / 1000)
+    } else {
+        format!("{ms} ms")
+    }
+}
+
+// Process-wide, like regorus's own fallback timer: set once per load from book.toml.
+static LIMIT: RwLock<Option<TimeLimit>> = RwLock::new(None);
+
+/// Sets the limit for later evaluations (`None`: the default).
+pub fn set_time_limit(configured: Option<Duration>) {
+    let limit = configured.map(|duration| TimeLimit {
+        duration,
+        configured: true,
+    });
+    *LIMIT.write().unwrap_or_else(|e| e.into_inner()) = limit;
+}
+
+/// Sets the limit from `[policybook] rego-timeout` (the default when absent).
+pub fn apply_config(config: &crate::config::Config) {
+    set_time_limit(
+        config
+            .policybook
+            .as_ref()
+            .and_then(|p| p.rego_timeout)
+            .map(|t| t.0),
+    );
+}
+
+/// The limit in force.
+pub fn time_limit() -> TimeLimit {
+    LIMIT
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .unwrap_or(TimeLimit {
+            duration: DEFAULT_TIMEOUT,
+            configured: false,
+        })
+}
+
+thread_local! {
+    // Deadline of the evaluation running on this thread, for the range builtins.
+    static DEADLINE: std::cell::Cell<Option<Instant>> = const { std::cell::Cell::new(None) };
+}
+
+/// Why a bounded evaluation produced no value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Overrun {
+    /// Ran past the limit (the message names it).
+    Time(String),
+    /// The evaluation thread panicked or could not start.
+    Crashed(String),
+}
+
+impl std::fmt::Display for Overrun {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Overrun::Time(m) | Overrun::Crashed(m) => f.write_str(m),
+        }
+    }
+}
+
+/// Whether a regorus error is the time limit (the timer's or the range builtins').
+pub fn is_time_error(e: &anyhow::Error) -> bool {
+    e.downcast_ref::<regorus::LimitError>()
+        .is_some_and(|l| matches!(l, regorus::LimitError::TimeLimitExceeded { .. }))
+        || format!("{e:#}").contains(TIME_MARKER)
+}
+
+/// Runs `work` on a fresh big-stack thread with the limit in force: the
+/// engine's timer is set to it (see `arm`), and the caller waits at most the
+/// limit plus a grace period before giving up on the thread.
+pub fn run_bounded<T: Send + 'static>(
+    work: impl FnOnce(TimeLimit) -> T + Send + 'static,
+) -> Result<T, Overrun> {
+    let limit = time_limit();
+    let (tx, rx) = mpsc::sync_channel(1);
+    let spawned = std::thread::Builder::new()
+        .name("rego-eval".into())
+        .stack_size(EVAL_STACK)
+        .spawn(move || {
+            DEADLINE.with(|d| d.set(Some(Instant::now() + limit.duration)));
+            let out = work(limit);
+            let _ = tx.send(out);
+        });
+    if let Err(e) = spawned {
+        return Err(Overrun::Crashed(format!(
+            "could not start an evaluation thread: {e}"
+        )));
+    }
+    match rx.recv_timeout(limit.duration + GRACE) {
+        Ok(v) => Ok(v),
+        // The thread is left to finish on its own; its result is dropped.
+        Err(mpsc::RecvTimeoutError::Timeout) => Err(Overrun::Time(limit.exceeded_message())),
+        Err(mpsc::RecvTimeoutError::Disconnected) => Err(Overrun::Crashed(
+            "the Rego evaluation panicked (a regorus bug); the case cannot be evaluated".into(),
+        )),
+    }
+}
+
+/// Sets the engine's cooperative timer to `limit` (call inside `run_bounded`).
+pub fn arm(engine: &mut regorus::Engine, limit: TimeLimit) {
+    engine.set_execution_timer_config(regorus::utils::limits::ExecutionTimerConfig {
+        limit: limit.duration,
+        check_interval: NonZeroU32::new(16).expect("non-zero"),
+    });
+}
+
+/// Replaces `numbers.range` and `numbers.range_step` with versions that stop
+/// at the deadline of the evaluation thread (regorus's build the whole array
+/// without looking at the clock).
+pub fn install_range_builtins(engine: &mut regorus::Engine) -> anyhow::Result<()> {
+    engine.add_extension(
+        "numbers.range".into(),
+        2,
+        Box::new(|args: Vec<regorus::Value>| range(&args[0], &args[1], None)),
+    )?;
+    engine.add_extension(
+        "numbers.range_step".into(),
+        3,
+        Box::new(|args: Vec<regorus::Value>| range(&args[0], &args[1], Some(&args[2]))),
+    )?;
+    Ok(())
+}
+
+fn integer(v: &regorus::Value) -> Option<i64> {
+    let n = v.as_number().ok()?;
+    if n.is_integer() {
+        n.as_i64()
+    } else {
+        None
+    }
+}
+
+fn range(
+    from: &regorus::Value,
+    to: &regorus::Value,
+    step: Option<&regorus::Value>,
+) -> anyhow::Result<regorus::Value> {
+    // Non-integers are undefined, as regorus's non-strict builtins make them.
+    let (Some(a), Some(b)) = (integer(from), integer(to)) else {
+        return Ok(regorus::Value::Undefined);
+    };
+    let step = match step {
+        None => 1,
+        Some(s) => match integer(s) {
+            Some(s) if s > 0 => s,
+            _ => return Ok(regorus::Value::Undefined),
+        },
+    };
+    let deadline = DEADLINE.with(|d| d.get());
+    let mut out = Vec::new();
+    let mut i: i128 = a.into();
+    let (b, step) = (i128::from(b), i128::from(step));
+    let up = b >= i;
+    while (up && i <= b) || (!up && i >= b) {
+        out.push(regorus::Value::from(i as i64));
+        if out.len().is_multiple_of(4096) && deadline.is_some_and(|d| Instant::now() > d) {
+            anyhow::bail!("{TIME_MARKER} (numbers.range)");
+        }
+        i = if up { i + step } else { i - step };
+    }
+    Ok(regorus::Value::from(out))
+}
+
+/// A recursive function found in the modules: where its definition is and the call chain.
+#[derive(Debug, Clone)]
+pub struct Recursion {
+    /// Index of the module (in the order they were added).
+    pub module: usize,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+/// Finds a cycle of function calls among the engine's modules (OPA rejects
+/// these at compile time; regorus would recurse until the stack overflows).
+/// Rules are not followed: regorus reports recursion through rules itself.
+pub fn find_recursion(engine: &mut regorus::Engine) -> Option<Recursion> {
+    // Function path (`data.pkg.f`) → its definitions (module, line, col, rule text range).
+    let mut defs: BTreeMap<String, Vec<(usize, u32, u32, String)>> = BTreeMap::new();
+    let mut imports: Vec<BTreeMap<String, String>> = Vec::new();
+    let mut packages: Vec<String> = Vec::new();
+    for (mi, m) in engine.get_modules().iter().enumerate() {
+        let pkg = ref_path(&m.package.refr).unwrap_or_default();
+        let pkg = if pkg.starts_with("data.") {
+            pkg
+        } else {
+            format!("data.{pkg}")
+        };
+        let mut aliases = BTreeMap::new();
+        for imp in &m.imports {
+            if let Some(p) = ref_path(&imp.refr) {
+                let alias = match &imp.r#as {
+                    Some(s) => s.text().to_string(),
+                    None => p.rsplit('.').next().unwrap_or_default().to_string(),
+                };
+                aliases.insert(alias, p);
+            }
+        }
+        for rule in &m.policy {
+            if let Rule::Spec {
+                span,
+                head: RuleHead::Func { refr, .. },
+                ..
+            } = rule.as_ref()
+            {
+                let Some(name) = ref_path(refr) else { continue };
+                defs.entry(format!("{pkg}.{name}")).or_default().push((
+                    mi,
+                    span.line,
+                    span.col,
+                    span.text().to_string(),
+                ));
+            }
+        }
+        imports.push(aliases);
+        packages.push(pkg);
+    }
+    // Calls in each function's text, resolved to defined functions.
+    let call =
+        regex::Regex::new(r"([A-Za-z_][A-Za-z0-9_]*(?:\s*\.\s*[A-Za-z_][A-Za-z0-9_]*)*)\s*\(")
+            .expect("valid regex");
+    let mut edges: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    for (f, ds) in &defs {
+        for (mi, _, _, text) in ds {
+            // Skip the head's name and arguments: what follows (value, bodies, `else`) calls.
+            let code = strip_strings_and_comments(text);
+            let body = after_arguments(&code);
+            for c in call.captures_iter(body) {
+                let name: String = c[1].chars().filter(|ch| !ch.is_whitespace()).collect();
+                let target = resolve(&name, &packages[*mi], &imports[*mi]);
+                if defs.contains_key(&target) {
+                    edges.entry(f.as_str()).or_default().insert(target);
+                }
+            }
+        }
+    }
+    // Depth-first search for a cycle, in path order (deterministic).
+    let mut done: BTreeSet<&str> = BTreeSet::new();
+    for start in defs.keys() {
+        let mut stack: Vec<&str> = Vec::new();
+        if let Some(cycle) = dfs(start, &edges, &mut stack, &mut done) {
+            let first = &defs[cycle[0].as_str()][0];
+            let chain: Vec<String> = cycle
+                .iter()
+                .map(|p| p.trim_start_matches("data.").to_string())
+                .collect();
+            return Some(Recursion {
+                module: first.0,
+                line: first.1 as usize,
+                column: first.2 as usize,
+                message: format!(
+                    "recursive function calls: {} (Gatekeeper rejects recursion: rego_recursion_error)",
+                    chain.join(" → ")
+                ),
+            });
+        }
+    }
+    None
+}
+
+fn dfs<'a>(
+    node: &'a str,
+    edges: &'a BTreeMap<&'a str, BTreeSet<String>>,
+    stack: &mut Vec<&'a str>,
+    done: &mut BTreeSet<&'a str>,
+) -> Option<Vec<String>> {
+    if let Some(pos) = stack.iter().position(|n| *n == node) {
+        let mut cycle: Vec<String> = stack[pos..].iter().map(|s| s.to_string()).collect();
+        cycle.push(node.to_string());
+        return Some(cycle);
+    }
+    if done.contains(node) {
+        return None;
+    }
+    stack.push(node);
+    if let Some(next) = edges.get(node) {
+        for n in next {
+            if let Some(c) = dfs(n.as_str(), edges, stack, done) {
+                return Some(c);
+            }
+        }
+    }
+    stack.pop();
+    done.insert(node);
+    None
+}
+
+/// The text after the first parenthesised group (a function head's arguments).
+fn after_arguments(code: &str) -> &str {
+    let Some(open) = code.find('(') else {
+        return "";
+    };
+    let mut depth = 0usize;
+    for (i, c) in code[open..].char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return &code[open + i + 1..];
+                }
+            }
+            _ => {}
+        }
+    }
+    ""
+}
+
+/// `f` → `data.pkg.f`; `alias.f` → the import's path; `data.x.f` as is.
+fn resolve(name: &str, pkg: &str, imports: &BTreeMap<String, String>) -> String {
+    match name.split_once('.') {
+        None => format!("{pkg}.{name}"),
+        Some(("data", _)) => name.to_string(),
+        Some((first, rest)) => match imports.get(first) {
+            Some(p) => format!("{p}.{rest}"),
+            None => name.to_string(),
+        },
+    }
+}
+
+/// `a.b.c` of a `Var` / `RefDot` chain; `None` for anything else (brackets).
+fn ref_path(e: &Expr) -> Option<String> {
+    match e {
+        Expr::Var { value, .. } => value.as_string().ok().map(|s| s.to_string()),
+        Expr::RefDot { refr, field, .. } => {
+            let base = ref_path(refr)?;
+            Some(format!("{base}.{}", field.1.as_string().ok()?))
+        }
+        _ => None,
+    }
+}
+
+/// The Rego text with string literals and comments blanked (offsets kept).
+fn strip_strings_and_comments(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => {
+                out.push(' ');
+                let mut escaped = false;
+                for d in chars.by_ref() {
+                    out.push(if d == '\n' { '\n' } else { ' ' });
+                    if escaped {
+                        escaped = false;
+                    } else if d == '\\' {
+                        escaped = true;
+                    } else if d == '"' {
+                        break;
+                    }
+                }
+            }
+            '`' => {
+                out.push(' ');
+                for d in chars.by_ref() {
+                    out.push(if d == '\n' { '\n' } else { ' ' });
+                    if d == '`' {
+                        break;
+                    }
+                }
+            }
+            '#' => {
+                out.push(' ');
+                for d in chars.by_ref() {
+                    if d == '\n' {
+                        out.push('\n');
+                        break;
+                    }
+                    out.push(' ');
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The recursion `find_recursion` reports for a template and libs, if any.
+    fn recursion(rego: &str, libs: &[&str]) -> Option<(usize, usize, usize, String)> {
+        let mut engine = regorus::Engine::new();
+        engine.set_rego_v0(true);
+        engine
+            .add_policy("template.rego".into(), rego.into())
+            .unwrap();
+        for (i, l) in libs.iter().enumerate() {
+            engine
+                .add_policy(format!("lib_{i}.rego"), l.to_string())
+                .unwrap();
+        }
+        find_recursion(&mut engine).map(|r| (r.module, r.line, r.column, r.message))
+    }
+
+    const HEAD: &str = "package p\n\nviolation[{\"msg\": m}] { f(1); m := \"x\" }\n";
+
+    #[test]
+    fn self_and_mutual_recursion_are_found_at_the_first_definition() {
+        let r = recursion(&format!("{HEAD}f(x) {{ f(x) }}\n"), &[]).unwrap();
+        assert_eq!(
+            r,
+            (0, 4, 1, "recursive function calls: p.f → p.f (Gatekeeper rejects recursion: rego_recursion_error)".into())
+        );
+        let r = recursion(
+            &format!("{HEAD}f(x) = y {{ y := g(x) }}\n\ng(x) = y {{\n  y := f(x)\n}}\n"),
+            &[],
+        )
+        .unwrap();
+        assert_eq!((r.0, r.1, r.2), (0, 4, 1));
+        assert!(
+            r.3.starts_with("recursive function calls: p.f → p.g → p.f "),
+            "{}",
+            r.3
+        );
+        // In an `else` branch, inside a comprehension, through the package path.
+        for body in [
+            "f(x) = y {{ false; y := 1 }} else = z {{ z := f(x) }}",
+            "f(x) = y {{ y := [a | a := f(x)[_]] }}",
+            "f(x) = y {{ y := data.p.f(x) }}",
+        ] {
+            let rego = format!("{HEAD}{}\n", body.replace("{{", "{").replace("}}", "}"));
+            let r = recursion(&rego, &[]).unwrap_or_else(|| panic!("{body}"));
+            assert_eq!((r.1, r.2), (4, 1), "{body}");
+        }
+    }
+
+    #[test]
+    fn recursion_through_a_library_is_found() {
+        let lib = "package lib.h\n\nhelp(x) { data.p.f(x) }\n";
+        let rego = "package p\n\nimport data.lib.h as helpers\n\nviolation[{\"msg\": m}] { f(1); m := \"x\" }\n\nf(x) { helpers.help(x) }\n";
+        let r = recursion(rego, &[lib]).unwrap();
+        assert_eq!((r.0, r.1, r.2), (1, 3, 1), "{}", r.3);
+        assert!(r.3.contains("lib.h.help → p.f → lib.h.help"), "{}", r.3);
+    }
+
+    #[test]
+    fn calls_that_are_not_cycles_are_accepted() {
+        // A chain, a name in a string and a comment, a builtin of the same last name,
+        // an `else` branch and a rule (rules are regorus's to check) are no recursion.
+        let rego = format!(
+            "{HEAD}f(x) = y {{ y := g(x) }} else = z {{ z := g(2) }}\n\
+             g(x) = y {{ y := concat(\"f(x)\", [\"a\"]) }} # f(x)\n\
+             count_all(x) = n {{ n := count(x) }}\n\
+             r {{ f(1) }}\n"
+        );
+        assert_eq!(recursion(&rego, &[]), None);
+    }
+
+    #[test]
+    fn the_default_limit_is_five_seconds_and_says_how_to_change_it() {
+        assert_eq!(DEFAULT_TIMEOUT, Duration::from_secs(5));
+        let d = TimeLimit {
+            duration: DEFAULT_TIMEOUT,
+            configured: false,
+        };
+        assert_eq!(d.exceeded_message(), "evaluation exceeded the 5 s limit (the default); make the Rego cheaper or raise it with `rego-timeout = \"10s\"` under [policybook] in book.toml");
+        let c = TimeLimit {
+            duration: Duration::from_millis(1500),
+            configured: true,
+        };
+        assert_eq!(c.exceeded_message(), "evaluation exceeded the 1500 ms limit set by [policybook] rego-timeout in book.toml; make the Rego cheaper or raise the limit");
+        // A book without the key gets the default.
+        apply_config(&crate::config::Config::default());
+        assert_eq!(time_limit(), d);
+    }
+
+    #[test]
+    fn rego_timeout_takes_seconds_or_milliseconds() {
+        let book = |v: &str| {
+            crate::config::Config::parse(&format!(
+                "[policybook]\nrego-timeout = {v}\n[policybook.initiative]\nname = \"n\"\ndisplay-name = \"N\"\ncategory = \"c\"\n"
+            ))
+            .map(|c| c.policybook.unwrap().rego_timeout.unwrap().0)
+            .map_err(|e| (e.line, e.column))
+        };
+        assert_eq!(book("\"5s\""), Ok(Duration::from_secs(5)));
+        assert_eq!(book("\"1500ms\""), Ok(Duration::from_millis(1500)));
+        assert_eq!(book("\"3600s\""), Ok(Duration::from_secs(3600)));
+        for bad in [
+            "\"3601s\"",
+            "\"0ms\"",
+            "\"5\"",
+            "\"1.5s\"",
+            "\"-1s\"",
+            "5",
+            "true",
+        ] {
+            assert_eq!(book(bad), Err((2, 16)), "{bad}");
+        }
+    }
+
+    #[test]
+    fn range_builtins_keep_regorus_results() {
+        let v = |a: i64| regorus::Value::from(a);
+        let list = |xs: &[i64]| regorus::Value::from(xs.iter().map(|&x| v(x)).collect::<Vec<_>>());
+        assert_eq!(range(&v(1), &v(4), None).unwrap(), list(&[1, 2, 3, 4]));
+        assert_eq!(range(&v(3), &v(1), None).unwrap(), list(&[3, 2, 1]));
+        assert_eq!(range(&v(1), &v(10), Some(&v(4))).unwrap(), list(&[1, 5, 9]));
+        assert_eq!(
+            range(&v(10), &v(1), Some(&v(4))).unwrap(),
+            list(&[10, 6, 2])
+        );
+        assert_eq!(range(&v(2), &v(2), None).unwrap(), list(&[2]));
+        assert_eq!(
+            range(&regorus::Value::from(1.5), &v(3), None).unwrap(),
+            regorus::Value::Undefined
+        );
+        assert_eq!(
+            range(&v(1), &v(3), Some(&v(0))).unwrap(),
+            regorus::Value::Undefined
+        );
+    }
+}
