@@ -29,7 +29,11 @@ pub fn load(root: &Path) -> Loaded {
     let mut diagnostics = Diagnostics::default();
     let config = match std::fs::read_to_string(root.join("book.toml")) {
         Ok(text) => match Config::parse(&text) {
-            Ok(c) => c,
+            Ok(c) => {
+                // The folder a build replaces must not be the project or hold a source.
+                diagnostics.extend(c.check_output(Some(&text), root));
+                c
+            }
             Err(e) => {
                 diagnostics.error(
                     Location::new("book.toml", (e.line, e.column)),
