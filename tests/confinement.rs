@@ -252,6 +252,44 @@ fn output_folder_of_its_own_builds() {
     assert!(f.root.join("policies/k8s-good.yaml").is_file());
 }
 
+#[test]
+fn serve_refuses_to_serve_a_refused_output_folder() {
+    let f = fixture();
+    std::fs::create_dir_all(f.outside("outside/site")).unwrap();
+    std::fs::write(f.outside("outside/site/index.html"), "outside").unwrap();
+    let abs = f.outside("outside").display().to_string();
+    f.edit(
+        "book.toml",
+        "output = \"dist\"",
+        &format!("output = {abs:?}"),
+    );
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_policybook"))
+        .arg("--root")
+        .arg(&f.root)
+        .args(["serve", "--port", "0"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read until serve either ends or says what it serves.
+    let mut err = String::new();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(child.stderr.take().unwrap()));
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        err.push_str(&line);
+        err.push('\n');
+        if line.starts_with("serving ") {
+            break;
+        }
+    }
+    child.kill().ok();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!("error: [policybook] output = {abs:?} is an absolute path: the output folder must be inside the project; nothing to serve")),
+        "{err}"
+    );
+}
+
 // ------------------------------------------------------------ item 4: samples
 
 /// The fixture rule with its first test reading `resource: <path>`; returns the
