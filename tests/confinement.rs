@@ -520,6 +520,19 @@ fn a_chapter_including_itself_is_a_cycle() {
 }
 
 #[test]
+fn a_chapter_may_include_lines_of_itself() {
+    // Not a cycle: the included lines hold no `{{#include}}`.
+    let f = fixture();
+    f.write(
+        "content/intro.md",
+        "# Intro\n\nSnippet line.\n\n{{#include intro.md:3:3}}\n",
+    );
+    f.build_ok();
+    let html = std::fs::read_to_string(f.root.join("dist/site/intro.html")).unwrap();
+    assert_eq!(html.matches("<p>Snippet line.</p>").count(), 2, "{html}");
+}
+
+#[test]
 fn an_include_cycle_shows_its_chain() {
     let f = fixture();
     f.write("content/intro.md", "# Intro\n\n{{#include a.md}}\n");

@@ -679,7 +679,11 @@ pub fn expand_includes(
     let page_real = env.src_dir.join(file_md).canonicalize().ok();
     let mut st = Includes {
         src_real,
-        chain: vec![(page_real, origin_file.to_string(), 0)],
+        chain: vec![(
+            page_real.map(|p| (p, String::new())),
+            origin_file.to_string(),
+            0,
+        )],
         real: HashMap::new(),
         read: HashMap::new(),
         total: text.len(),
@@ -702,9 +706,10 @@ pub const MAX_INCLUDE_BYTES: usize = 4 << 20;
 struct Includes {
     /// The book's source folder with links followed, the boundary of includes.
     src_real: Option<std::path::PathBuf>,
-    /// The files being expanded, outermost first: real path, path for messages and
-    /// the line of the `{{#include}}` that leads on (0 for the innermost).
-    chain: Vec<(Option<std::path::PathBuf>, String, usize)>,
+    /// The files being expanded, outermost first: real path and line range (the
+    /// expansion of one pair is always the same, so a repeated pair never ends),
+    /// path for messages, and the line of the `{{#include}}` that leads on.
+    chain: Vec<(Option<(std::path::PathBuf, String)>, String, usize)>,
     /// Real paths of the files named so far, by path in the source folder.
     real: HashMap<String, Option<std::path::PathBuf>>,
     /// Files read so far (a file included many times is read once).
@@ -813,7 +818,8 @@ fn expand_in(
         if let Some(last) = st.chain.last_mut() {
             last.2 = line0 + 1;
         }
-        if st.chain.iter().any(|(p, _, _)| p.as_ref() == Some(&real)) {
+        let key = (real.clone(), range.unwrap_or("").to_string());
+        if st.chain.iter().any(|(k, _, _)| k.as_ref() == Some(&key)) {
             diags.error(
                 loc,
                 format!("`{{{{#include}}}}` cycle: {}{inc_file}", st.trail()),
@@ -858,7 +864,7 @@ fn expand_in(
             st.stopped = true;
             break;
         }
-        st.chain.push((Some(real), inc_file.clone(), 0));
+        st.chain.push((Some(key), inc_file.clone(), 0));
         let (expanded, inc_origin) = expand_in(&c, &r, env, &inc_file, diags, depth + 1, st);
         st.chain.pop();
         let base = out.len();
