@@ -249,6 +249,7 @@ struct BookFolderKeys {
 
 #[derive(Deserialize)]
 struct PolicybookFolderKeys {
+    theme: Option<toml::Spanned<toml::Value>>,
     output: Option<toml::Spanned<toml::Value>>,
     policies: Option<toml::Spanned<toml::Value>>,
     aliases: Option<toml::Spanned<toml::Value>>,
@@ -414,6 +415,43 @@ impl Config {
             );
             return d;
         }
+        d
+    }
+}
+
+impl Config {
+    /// Checks `[policybook] theme`: one folder name under `themes/` (its assets are
+    /// published), which stays inside the project once symbolic links are followed.
+    pub fn check_theme(&self, text: &str, root: &Path) -> crate::diagnostics::Diagnostics {
+        use crate::diagnostics::{Diagnostics, Location};
+        let mut d = Diagnostics::default();
+        let Some(p) = &self.policybook else {
+            return d;
+        };
+        let name = p.theme.as_str();
+        let keys: FolderKeys = toml::from_str(text).unwrap_or_default();
+        let pos = keys
+            .policybook
+            .as_ref()
+            .and_then(|k| k.get_ref().theme.as_ref())
+            .map(|s| line_col(text, s.span().start))
+            .unwrap_or((1, 1));
+        let why = if name.is_empty() || name == "." || name == ".." || name.contains(['/', '\\']) {
+            "is not a folder name"
+        } else {
+            let real = resolve(&root.join("themes").join(name));
+            match root.canonicalize() {
+                Ok(r) if !real.starts_with(&r) => {
+                    "leads through a symbolic link out of the project"
+                }
+                _ => return d,
+            }
+        };
+        d.error(
+            Location::new("book.toml", pos),
+            format!("[policybook] theme = {name:?} {why}"),
+            "name a folder under themes/, e.g. `theme = \"default\"`",
+        );
         d
     }
 }

@@ -596,3 +596,44 @@ fn an_include_bomb_stops_at_the_size_limit() {
     );
     assert_eq!(err.matches("larger than").count(), 1, "one error: {err}");
 }
+
+// ------------------------------------------------------------ chapters and themes
+
+#[cfg(unix)]
+#[test]
+fn chapters_and_themes_linked_from_outside_are_refused() {
+    let f = fixture();
+    std::fs::write(f.outside("secret.md"), "# TOPSECRET\n").unwrap();
+    symlink(&f.outside("secret.md"), &f.root.join("content/leak.md"));
+    f.write(
+        "content/SUMMARY.md",
+        "# Summary\n\n- [Intro](intro.md)\n- [Leak](leak.md)\n",
+    );
+    let err = f.build_refused();
+    assert!(
+        err.contains("content/SUMMARY.md:4:3: error: chapter file `leak.md` leads through a symbolic link out of the book's source folder"),
+        "{err}"
+    );
+
+    let f = fixture();
+    std::fs::create_dir_all(f.outside("outside/assets")).unwrap();
+    std::fs::write(f.outside("outside/assets/leak.txt"), "TOPSECRET").unwrap();
+    std::fs::create_dir_all(f.root.join("themes")).unwrap();
+    f.edit(
+        "book.toml",
+        "output = \"dist\"\n",
+        "output = \"dist\"\ntheme = \"../../outside\"\n",
+    );
+    let err = f.build_refused();
+    assert!(
+        err.contains("book.toml:8:9: error: [policybook] theme = \"../../outside\" is not a folder name"),
+        "{err}"
+    );
+    f.edit("book.toml", "theme = \"../../outside\"", "theme = \"shiny\"");
+    symlink(&f.outside("outside"), &f.root.join("themes/shiny"));
+    let err = f.build_refused();
+    assert!(
+        err.contains("book.toml:8:9: error: [policybook] theme = \"shiny\" leads through a symbolic link out of the project"),
+        "{err}"
+    );
+}

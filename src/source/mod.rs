@@ -32,6 +32,7 @@ pub fn load(root: &Path) -> Loaded {
             Ok(c) => {
                 // The folder a build replaces must not be the project or hold a source.
                 diagnostics.extend(c.check_output(Some(&text), root));
+                diagnostics.extend(c.check_theme(&text, root));
                 c
             }
             Err(e) => {
