@@ -70,14 +70,7 @@ impl Staging {
             // leaves a stale staging folder, which the next build removes.
             std::fs::remove_dir_all(&self.dir).ok();
         } else {
-            // No atomic exchange here: move the old build aside under a name the next
-            // build restores from if this process dies between the two renames.
-            let old = old_name(&self.dir);
-            std::fs::rename(&self.target, &old)
-                .with_context(|| format!("cannot move {} aside", self.target.display()))?;
-            std::fs::rename(&self.dir, &self.target)
-                .with_context(|| format!("cannot move the build into {}", self.target.display()))?;
-            std::fs::remove_dir_all(&old).ok();
+            replace_by_renames(&self.dir, &self.target)?;
         }
         self.committed = true;
         Ok(())
@@ -90,6 +83,18 @@ impl Drop for Staging {
             std::fs::remove_dir_all(&self.dir).ok();
         }
     }
+}
+
+/// The fallback without an atomic exchange: moves the old build aside under a name
+/// the next build restores from if this process dies between the two renames.
+fn replace_by_renames(staged: &Path, target: &Path) -> Result<()> {
+    let old = old_name(staged);
+    std::fs::rename(target, &old)
+        .with_context(|| format!("cannot move {} aside", target.display()))?;
+    std::fs::rename(staged, target)
+        .with_context(|| format!("cannot move the build into {}", target.display()))?;
+    std::fs::remove_dir_all(&old).ok();
+    Ok(())
 }
 
 /// `.<name>.old-<pid>` beside the staging folder `.<name>.tmp-<pid>`.
@@ -290,4 +295,59 @@ pub fn json_bytes(v: &serde_json::Value) -> Vec<u8> {
     let mut s = serde_json::to_string_pretty(v).expect("JSON values serialise");
     s.push('\n');
     s.into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    fn stage(target: &Path, file: &str) {
+        let s = Staging::new(target).unwrap();
+        s.write(file, "x").unwrap();
+        s.commit().unwrap();
+    }
+
+    #[test]
+    fn commit_replaces_the_target_and_leaves_nothing_beside_it() {
+        let tmp = tempfile::tempdir().unwrap();
+        let target = tmp.path().join("dist");
+        stage(&target, "a.txt");
+        stage(&target, "b.txt");
+        assert_eq!(names(&target), ["b.txt"]);
+        assert_eq!(names(tmp.path()), ["dist"]);
+    }
+
+    #[test]
+    fn the_fallback_replaces_the_target() {
+        let tmp = tempfile::tempdir().unwrap();
+        let target = tmp.path().join("dist");
+        let staged = tmp.path().join(".dist.tmp-1");
+        std::fs::create_dir_all(target.join("old")).unwrap();
+        std::fs::create_dir_all(staged.join("new")).unwrap();
+        replace_by_renames(&staged, &target).unwrap();
+        assert_eq!(names(&target), ["new"]);
+        assert_eq!(names(tmp.path()), ["dist"]);
+    }
+
+    #[test]
+    fn a_build_moved_aside_by_a_killed_fallback_is_put_back_first() {
+        let tmp = tempfile::tempdir().unwrap();
+        let target = tmp.path().join("dist");
+        std::fs::create_dir_all(tmp.path().join(".dist.old-77/site")).unwrap();
+        std::fs::create_dir_all(tmp.path().join(".dist.tmp-77/partial")).unwrap();
+        let s = Staging::new(&target).unwrap();
+        // Until this build commits, the previous one is in place again.
+        assert_eq!(names(&target), ["site"]);
+        drop(s);
+        assert_eq!(names(tmp.path()), ["dist"]);
+    }
 }
