@@ -38,6 +38,11 @@ pub fn build(bundle: &Bundle) -> Result<std::result::Result<BuildSummary, Diagno
     } else {
         bundle.config.site_dir()
     };
+    // The loader reports this at its book.toml line; checked again here because
+    // a build replaces the whole folder.
+    if let Some(problem) = bundle.config.check_output(None, &bundle.root).0.first() {
+        anyhow::bail!("{}; nothing was written", problem.message);
+    }
     let staging = Staging::new(&bundle.root.join(target))?;
     if project {
         azure::emit(bundle, &staging)?;

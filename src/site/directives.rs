@@ -31,19 +31,52 @@ fn cell_text(v: &Value) -> Option<String> {
     }
 }
 
-/// `{{#table path}}`: path relative to the book's source folder.
+/// `{{#table path}}`: path relative to the book's source folder; the file must be
+/// inside the project folder, also once symbolic links are followed.
 pub fn table(p: &mut PageBuilder, path: &str, loc: Location) -> (String, String) {
     let env = p.env();
-    let file = format!("{}/{}", env.src_rel, path);
-    if path.is_empty() || path.contains("..") {
+    let root = &env.bundle.root;
+    let boundary = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let outside = |p: &mut PageBuilder, loc: Location, why: &str| {
         p.diags.error(
             loc,
-            format!("bad table path `{path}`"),
-            "write `{{#table tables/<file>.yaml}}` with a path inside the book's source folder",
+            format!("bad table path `{path}`: {why}"),
+            format!(
+                "table files must be inside the project folder {}; write `{{{{#table tables/<file>.yaml}}}}` with a path relative to the book's source folder",
+                boundary.display()
+            ),
         );
-        return Default::default();
+        Default::default()
+    };
+    if path.is_empty() {
+        return outside(p, loc, "no file named");
     }
-    let text = match crate::text::read_text(&env.src_dir.join(path)) {
+    if path.starts_with('/') || std::path::Path::new(path).is_absolute() {
+        return outside(p, loc, "an absolute path");
+    }
+    // The project-relative path, `..` resolved without leaving the project.
+    let Some(file) = project_path(env.src_rel, path) else {
+        return outside(p, loc, "it leads out of the project folder");
+    };
+    let real = match root.join(&file).canonicalize() {
+        Ok(r) => r,
+        Err(e) => {
+            p.diags.error(
+                loc,
+                format!("cannot read table data `{path}`: {e}"),
+                "the path is relative to the book's source folder",
+            );
+            return Default::default();
+        }
+    };
+    if !real.starts_with(&boundary) {
+        return outside(
+            p,
+            loc,
+            "it leads through a symbolic link out of the project folder",
+        );
+    }
+    let text = match crate::text::read_text(&real) {
         Ok(t) => t,
         Err(e) => {
             p.diags.error(
@@ -62,7 +95,8 @@ pub fn table(p: &mut PageBuilder, path: &str, loc: Location) -> (String, String)
                 .map(|l| (l.line(), l.column()))
                 .unwrap_or((1, 1));
             let msg = e.to_string();
-            let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+            let msg = msg.split(" at line ").next().unwrap_or(&msg);
+            let msg = without_quoted_text(msg);
             p.diags.error(Location::new(&file, (line, col)), format!("bad table data: {msg}"), "a table file has `caption`, `columns: [..]`, `rows: [[..], ..]` and optional `notes`");
             return Default::default();
         }
@@ -158,6 +192,31 @@ pub fn table(p: &mut PageBuilder, path: &str, loc: Location) -> (String, String)
         b.push_str(&format!("<div class=\"table-notes\">{y}</div>\n"));
     }
     (a, b)
+}
+
+/// `src_rel/path` with `.` and `..` resolved, `/`-separated; None when it leaves the project.
+fn project_path(src_rel: &str, path: &str) -> Option<String> {
+    let mut parts: Vec<&str> = Vec::new();
+    for seg in src_rel.split('/').chain(path.split('/')) {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            s => parts.push(s),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+/// serde's message with quoted string values replaced (`invalid type: string "…"`
+/// would otherwise print the file's text).
+fn without_quoted_text(msg: &str) -> String {
+    static QUOTED: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    QUOTED
+        .get_or_init(|| regex::Regex::new(r#""(?:[^"\\]|\\.)*""#).unwrap())
+        .replace_all(msg, "…")
+        .into_owned()
 }
 
 /// `{{#checklist area…}}`: the checklist lines of the rules in these areas.

@@ -450,6 +450,10 @@ fn plan(bundle: &Bundle, summary: &summary::Summary, src_dir: &Path, d: &mut Dia
                             d.error(e.location.clone(), format!("chapter file `{md}` does not exist"), "create the file or fix the path (relative to the book's source folder)");
                             continue;
                         }
+                        if !inside_source(src_dir, md) {
+                            d.error(e.location.clone(), format!("chapter file `{md}` leads through a symbolic link out of the book's source folder"), "chapters must be files inside the book's source folder; copy the file in instead of linking it");
+                            continue;
+                        }
                         add(
                             &mut pages,
                             &mut nav,
@@ -575,8 +579,16 @@ fn nav_html(plan: &Plan) -> String {
     s
 }
 
-/// The source folder's files other than Markdown, `/`-separated. Symbolic links
-/// are followed inside the project; others are errors (never silently left out).
+/// Whether `rel` in the book's source folder is there once symbolic links are
+/// followed (a linked chapter must not publish a file from elsewhere).
+fn inside_source(src_dir: &Path, rel: &str) -> bool {
+    match (src_dir.join(rel).canonicalize(), src_dir.canonicalize()) {
+        (Ok(real), Ok(base)) => real.starts_with(base),
+        _ => true,
+    }
+}
+
+/// Symbolic links are followed inside the project; others are errors (never silently left out).
 fn static_files(src_dir: &Path, root: &Path, bundle: &Bundle, d: &mut Diagnostics) -> Vec<String> {
     let skip_root_dirs: Vec<String> = if src_dir == root {
         vec![
@@ -808,7 +820,13 @@ fn render_404(
 ) -> anyhow::Result<Rendered> {
     let mut p = PageBuilder::new(env, "404.md", "Page not found");
     let file = format!("{}/404.md", env.src_rel);
-    match crate::text::read_text(&env.src_dir.join("404.md")) {
+    let own_404 = if inside_source(env.src_dir, "404.md") {
+        crate::text::read_text(&env.src_dir.join("404.md"))
+    } else {
+        p.diags.error(Location::new(&file, (1, 1)), "`404.md` leads through a symbolic link out of the book's source folder", "copy the file in instead of linking it");
+        Err(crate::text::ReadError::Io(std::io::ErrorKind::NotFound.into()))
+    };
+    match own_404 {
         Ok(t) => p.markdown(&t, &Origin::new(&file, 1)),
         Err(e) if e.is_not_found() => {
             p.markdown(DEFAULT_404, &Origin::new("(built-in 404 page)", 1))

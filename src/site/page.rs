@@ -659,7 +659,11 @@ fn collect_html_ids(h: &str, out: &mut Vec<String>) {
 }
 
 /// Expands mdBook's `{{#include path}}` (also `path:start:end` line ranges),
-/// relative to the including file; `\{{#include …}}` stays literal.
+/// relative to the including file; `\{{#include …}}` stays literal. Includes stay
+/// inside the book's source folder (also through symbolic links), nest at most
+/// `MAX_INCLUDE_DEPTH` deep like mdBook's, never form a cycle, and expand a chapter
+/// to at most `MAX_INCLUDE_BYTES`: each breach is one error and stops the chapter's
+/// expansion.
 pub fn expand_includes(
     text: &str,
     file_md: &str,
@@ -667,6 +671,74 @@ pub fn expand_includes(
     origin_file: &str,
     diags: &mut Diagnostics,
     depth: usize,
+) -> (String, Origin) {
+    if !text.contains("{{#include") {
+        return (text.to_string(), Origin::new(origin_file, 1));
+    }
+    let src_real = env.src_dir.canonicalize().ok();
+    let page_real = env.src_dir.join(file_md).canonicalize().ok();
+    let mut st = Includes {
+        src_real,
+        chain: vec![(
+            page_real.map(|p| (p, String::new())),
+            origin_file.to_string(),
+            0,
+        )],
+        real: HashMap::new(),
+        read: HashMap::new(),
+        total: text.len(),
+        stopped: false,
+    };
+    let expanded = expand_in(text, file_md, env, origin_file, diags, depth, &mut st);
+    if st.stopped {
+        // The page has an error already; rendering megabytes of it would only cost time.
+        return (String::new(), Origin::new(origin_file, 1));
+    }
+    expanded
+}
+
+/// mdBook's limit on nested `{{#include}}`s.
+pub const MAX_INCLUDE_DEPTH: usize = 10;
+/// Bytes a chapter may grow to through `{{#include}}` (an include bomb stops here).
+pub const MAX_INCLUDE_BYTES: usize = 4 << 20;
+
+/// The expansion of one chapter.
+struct Includes {
+    /// The book's source folder with links followed, the boundary of includes.
+    src_real: Option<std::path::PathBuf>,
+    /// The files being expanded, outermost first: real path and line range (the
+    /// expansion of one pair is always the same, so a repeated pair never ends),
+    /// path for messages, and the line of the `{{#include}}` that leads on.
+    chain: Vec<(Option<(std::path::PathBuf, String)>, String, usize)>,
+    /// Real paths of the files named so far, by path in the source folder.
+    real: HashMap<String, Option<std::path::PathBuf>>,
+    /// Files read so far (a file included many times is read once).
+    read: HashMap<std::path::PathBuf, Option<Arc<str>>>,
+    /// Bytes brought in so far.
+    total: usize,
+    /// Set by a cycle, depth or size error: the chapter expands no further.
+    stopped: bool,
+}
+
+impl Includes {
+    /// `a.md:3 → b.md:1 → ` for the chain so far.
+    fn trail(&self) -> String {
+        self.chain
+            .iter()
+            .map(|(_, f, l)| format!("{f}:{l} → "))
+            .collect()
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn expand_in(
+    text: &str,
+    file_md: &str,
+    env: &Env,
+    origin_file: &str,
+    diags: &mut Diagnostics,
+    depth: usize,
+    st: &mut Includes,
 ) -> (String, Origin) {
     let mut origin = Origin::new(origin_file, 1);
     if !text.contains("{{#include") {
@@ -677,6 +749,9 @@ pub fn expand_includes(
     let mut pos = 0;
     let file: Arc<str> = origin_file.into();
     while let Some(p) = text[pos..].find("{{#include") {
+        if st.stopped {
+            break;
+        }
         let start = pos + p;
         let Some(close) = text[start..].find("}}") else {
             break;
@@ -695,40 +770,119 @@ pub fn expand_includes(
             line: line0 + 1,
             column: col,
         };
+        pos = end;
         let arg = text[start + "{{#include".len()..end - 2].trim();
         let mut parts = arg.splitn(2, ':');
         let path = parts.next().unwrap_or("");
         let range = parts.next();
-        let resolved = join(file_md, path);
-        let content = resolved
-            .as_ref()
-            .and_then(|r| crate::text::read_text(&env.src_dir.join(r)).ok());
-        match (resolved, content) {
-            (Some(r), Some(c)) if depth < 8 => {
-                let c = select_lines(&c, range);
-                let inc_file = format!("{}/{}", env.src_rel, r);
-                let (expanded, inc_origin) =
-                    expand_includes(&c, &r, env, &inc_file, diags, depth + 1);
-                let base = out.len();
-                for s in inc_origin.segments {
-                    origin.push(
-                        base + s.start,
-                        s.file,
-                        s.line + range_first(range).saturating_sub(1),
-                    );
-                }
-                out.push_str(&expanded);
-                // The rest of the including line and what follows come from the page again.
-                let (l_end, _) = li.locate(text, end);
-                origin.push(out.len(), file.clone(), l_end + 1);
-            }
-            _ => {
-                diags.error(loc, format!("cannot include `{path}`"), "give a path relative to this file that exists (mdBook `{{#include}}` semantics)");
-            }
+        if path.starts_with('/') || Path::new(path).is_absolute() {
+            diags.error(
+                loc,
+                format!("cannot include `{path}`: an absolute path"),
+                format!(
+                    "give a path relative to this file, inside the book's source folder `{}`",
+                    env.src_rel
+                ),
+            );
+            continue;
         }
-        pos = end;
+        let Some(r) = join(file_md, path) else {
+            diags.error(
+                loc,
+                format!(
+                    "cannot include `{path}`: it leads out of the book's source folder `{}`",
+                    env.src_rel
+                ),
+                "includes stay inside the book's source folder; give a path relative to this file",
+            );
+            continue;
+        };
+        let real = st
+            .real
+            .entry(r.clone())
+            .or_insert_with(|| env.src_dir.join(&r).canonicalize().ok())
+            .clone();
+        let Some(real) = real else {
+            diags.error(
+                loc,
+                format!("cannot include `{path}`"),
+                "give a path relative to this file that exists (mdBook `{{#include}}` semantics)",
+            );
+            continue;
+        };
+        if st.src_real.as_ref().is_some_and(|s| !real.starts_with(s)) {
+            diags.error(loc, format!("cannot include `{path}`: it leads through a symbolic link out of the book's source folder `{}`", env.src_rel), "includes stay inside the book's source folder");
+            continue;
+        }
+        let inc_file = format!("{}/{}", env.src_rel, r);
+        if let Some(last) = st.chain.last_mut() {
+            last.2 = line0 + 1;
+        }
+        let key = (real.clone(), range.unwrap_or("").to_string());
+        if st.chain.iter().any(|(k, _, _)| k.as_ref() == Some(&key)) {
+            diags.error(
+                loc,
+                format!("`{{{{#include}}}}` cycle: {}{inc_file}", st.trail()),
+                "a file cannot include itself, directly or through others: remove one `{{#include}}` of the chain",
+            );
+            st.stopped = true;
+            break;
+        }
+        if depth + 1 > MAX_INCLUDE_DEPTH {
+            diags.error(
+                loc,
+                format!("`{{{{#include}}}}` nested more than {MAX_INCLUDE_DEPTH} deep: {}{inc_file}", st.trail()),
+                "mdBook stops at the same depth; include the innermost files from a shallower level",
+            );
+            st.stopped = true;
+            break;
+        }
+        let content = st
+            .read
+            .entry(real.clone())
+            .or_insert_with(|| crate::text::read_text(&real).ok().map(Arc::from))
+            .clone();
+        let Some(c) = content else {
+            diags.error(
+                loc,
+                format!("cannot include `{path}`"),
+                "give a path relative to this file that exists (mdBook `{{#include}}` semantics)",
+            );
+            continue;
+        };
+        let c = select_lines(&c, range);
+        st.total += c.len();
+        if st.total > MAX_INCLUDE_BYTES {
+            diags.error(
+                loc,
+                format!(
+                    "`{{{{#include}}}}` makes this chapter larger than {} MiB (while including {inc_file})",
+                    MAX_INCLUDE_BYTES >> 20
+                ),
+                "include less, or split the chapter; the limit stops include bombs (one file included many times, nested)",
+            );
+            st.stopped = true;
+            break;
+        }
+        st.chain.push((Some(key), inc_file.clone(), 0));
+        let (expanded, inc_origin) = expand_in(&c, &r, env, &inc_file, diags, depth + 1, st);
+        st.chain.pop();
+        let base = out.len();
+        for s in inc_origin.segments {
+            origin.push(
+                base + s.start,
+                s.file,
+                s.line + range_first(range).saturating_sub(1),
+            );
+        }
+        out.push_str(&expanded);
+        // The rest of the including line and what follows come from the page again.
+        let (l_end, _) = li.locate(text, end);
+        origin.push(out.len(), file.clone(), l_end + 1);
     }
-    out.push_str(&text[pos..]);
+    if !st.stopped {
+        out.push_str(&text[pos..]);
+    }
     (out, origin)
 }
 

@@ -75,7 +75,13 @@ struct State {
 
 /// Serves `root`'s site on 127.0.0.1:`port` until interrupted.
 pub fn serve(root: &Path, port: u16) -> anyhow::Result<()> {
-    let site = rebuild(root).unwrap_or_else(|| site_dir(root));
+    // Taken before the first build, so an edit made while it runs (or right after
+    // the "serving" line) still triggers a rebuild.
+    let first_fingerprint = fingerprint(root);
+    let site = match rebuild(root) {
+        Some(site) => site,
+        None => site_dir(root)?,
+    };
     let listener = TcpListener::bind(("127.0.0.1", port))
         .map_err(|e| anyhow::anyhow!("cannot listen on 127.0.0.1:{port}: {e}"))?;
     let port = listener.local_addr()?.port();
@@ -94,7 +100,7 @@ pub fn serve(root: &Path, port: u16) -> anyhow::Result<()> {
         let state = Arc::clone(&state);
         let root = root.to_path_buf();
         std::thread::spawn(move || {
-            let mut last = fingerprint(&root);
+            let mut last = first_fingerprint;
             loop {
                 std::thread::sleep(Duration::from_millis(300));
                 let now = fingerprint(&root);
@@ -238,9 +244,13 @@ fn accept_loop(listener: TcpListener, state: Arc<State>) {
     }
 }
 
-fn site_dir(root: &Path) -> PathBuf {
+fn site_dir(root: &Path) -> anyhow::Result<PathBuf> {
     let (bundle, _) = load_and_validate(root);
-    root.join(bundle.config.site_dir())
+    // Never serve a refused output folder (outside the project, a source folder, …).
+    if let Some(d) = bundle.config.check_output(None, root).0.first() {
+        anyhow::bail!("{}; nothing to serve", d.message);
+    }
+    Ok(root.join(bundle.config.site_dir()))
 }
 
 /// Runs a full build, printing problems; returns the site folder when it succeeded.

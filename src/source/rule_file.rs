@@ -532,25 +532,38 @@ fn test_case(
             None
         }
         (None, Some(o)) => Some(TestInput::Inline(o)),
-        (Some(path), None) => {
-            match read_sample(&policies_dir.join(&path)) {
+        (Some(path), None) => match sample_file(policies_dir, &path) {
+            Err(e) => {
+                d.error(
+                    at(&format!("{p}.resource")),
+                    format!("sample `{path}`: {e}"),
+                    SAMPLE_INSIDE,
+                );
+                None
+            }
+            Ok(file) => match read_sample(&file) {
                 Ok(value) => Some(TestInput::File { path, value }),
                 Err(e) => {
                     d.error(at(&format!("{p}.resource")), format!("sample `{path}`: {e}"), "paths are relative to the policies folder; create the file or fix the path");
                     None
                 }
-            }
-        }
+            },
+        },
     };
     let mut inventory = Vec::new();
     for (j, inv) in t.inventory.into_iter().enumerate() {
         match inv {
-            Value::String(path) => match read_sample_docs(&policies_dir.join(&path)) {
+            Value::String(path) => match sample_file(policies_dir, &path)
+                .map_err(|e| (e, SAMPLE_INSIDE))
+                .and_then(|f| {
+                    read_sample_docs(&f)
+                        .map_err(|e| (e, "paths are relative to the policies folder"))
+                }) {
                 Ok(objs) => inventory.extend(objs),
-                Err(e) => d.error(
+                Err((e, help)) => d.error(
                     at(&format!("{p}.inventory.{j}")),
                     format!("inventory `{path}`: {e}"),
-                    "paths are relative to the policies folder",
+                    help,
                 ),
             },
             Value::Object(_) => inventory.push(inv),
@@ -572,6 +585,45 @@ fn test_case(
         expect,
         location: at(&format!("{p}.name")),
     })
+}
+
+const SAMPLE_INSIDE: &str =
+    "keep test samples under the policies folder (e.g. in samples/) and give their path relative to it";
+
+/// The file a sample path names, when it stays inside the policies folder (also
+/// once symbolic links are followed); otherwise why not, naming the boundary.
+fn sample_file(policies_dir: &Path, path: &str) -> Result<std::path::PathBuf, String> {
+    use std::path::Component;
+    let shown = policies_dir.strip_prefix(".").unwrap_or(policies_dir);
+    let inside = format!(
+        "samples must be inside the policies folder `{}`",
+        shown.display()
+    );
+    let b = path.as_bytes();
+    let drive = b.len() >= 2 && b[0].is_ascii_alphabetic() && b[1] == b':';
+    if path.starts_with('/') || path.starts_with('\\') || drive || Path::new(path).is_absolute() {
+        return Err(format!("an absolute path; {inside}"));
+    }
+    let mut depth = 0usize;
+    for c in Path::new(path).components() {
+        match c {
+            Component::Normal(_) => depth += 1,
+            Component::CurDir => {}
+            Component::ParentDir if depth > 0 => depth -= 1,
+            _ => return Err(format!("`..` leads out of the policies folder; {inside}")),
+        }
+    }
+    let file = policies_dir.join(path);
+    // A missing file is reported when it is read.
+    if let (Ok(real), Ok(base)) = (file.canonicalize(), policies_dir.canonicalize()) {
+        if !real.starts_with(&base) {
+            return Err(format!(
+                "a symbolic link leads to {}, outside the policies folder; {inside}",
+                real.display()
+            ));
+        }
+    }
+    Ok(file)
 }
 
 /// Reads a sample that must hold exactly one object (JSON or YAML).
