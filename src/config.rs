@@ -583,6 +583,66 @@ impl Config {
     }
 }
 
+impl Config {
+    /// Checks the source paths (`[book] src`, `[policybook] policies` and `aliases`):
+    /// each is relative and stays inside the project, also once symbolic links are
+    /// followed, so a build never reads rules, samples or chapters from elsewhere.
+    pub fn check_sources(&self, text: &str, root: &Path) -> crate::diagnostics::Diagnostics {
+        use crate::diagnostics::{Diagnostics, Location};
+        let mut d = Diagnostics::default();
+        let keys: FolderKeys = toml::from_str(text).unwrap_or_default();
+        let pb_keys = keys.policybook.as_ref().map(|p| p.get_ref());
+        let span_of = |v: Option<&toml::Spanned<toml::Value>>| v.map(|s| s.span());
+        let mut paths = vec![(
+            "[book] src",
+            self.book.src.clone(),
+            span_of(keys.book.as_ref().and_then(|b| b.src.as_ref())),
+        )];
+        if let Some(p) = &self.policybook {
+            paths.push((
+                "[policybook] policies",
+                p.policies.clone(),
+                span_of(pb_keys.and_then(|k| k.policies.as_ref())),
+            ));
+            paths.push((
+                "[policybook] aliases",
+                p.aliases.clone(),
+                span_of(pb_keys.and_then(|k| k.aliases.as_ref())),
+            ));
+        }
+        let real_root = root.canonicalize().ok();
+        for (key, value, span) in paths {
+            let pos = span.map(|s| line_col(text, s.start)).unwrap_or((1, 1));
+            let b = value.as_bytes();
+            let why = if value.contains('\\') {
+                Some("contains `\\`: separate folders with `/`".to_string())
+            } else if Path::new(&value).is_absolute()
+                || value.starts_with('/')
+                || (b.len() >= 2 && b[0].is_ascii_alphabetic() && b[1] == b':')
+            {
+                Some("is an absolute path".to_string())
+            } else if lexical_inside(&value).is_none() {
+                Some("leads out of the project with `..`".to_string())
+            } else {
+                match &real_root {
+                    Some(r) if !resolve(&root.join(&value)).starts_with(r) => {
+                        Some("leads through a symbolic link out of the project".to_string())
+                    }
+                    _ => None,
+                }
+            };
+            if let Some(why) = why {
+                d.error(
+                    Location::new("book.toml", pos),
+                    format!("{key} = {value:?} {why}"),
+                    "sources must be inside the project folder (the one holding book.toml); copy or move them in",
+                );
+            }
+        }
+        d
+    }
+}
+
 /// The normal components of a relative folder path, or why it is not one.
 fn lexical_folder(value: &str) -> Result<Vec<String>, &'static str> {
     use std::path::Component;

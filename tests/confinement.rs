@@ -637,3 +637,67 @@ fn chapters_and_themes_linked_from_outside_are_refused() {
         "{err}"
     );
 }
+
+// ------------------------------------------------------------ source folders
+
+/// `[book] src`, `[policybook] policies` and `aliases` must stay inside the
+/// project: a hostile book.toml cannot make a build read rules or chapters from
+/// elsewhere on the machine.
+#[test]
+fn source_folders_outside_the_project_are_refused_at_their_key() {
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret.yaml"), "id: LEAK-01\n").unwrap();
+    let cases: Vec<(&str, String, String)> = vec![
+        (
+            "policies = \"policies\"",
+            "policies = \"../x\"".into(),
+            "error: [policybook] policies = \"../x\" leads out of the project with `..`".into(),
+        ),
+        (
+            "policies = \"policies\"",
+            format!("policies = {:?}", outside.path().display().to_string()),
+            format!(
+                "error: [policybook] policies = {:?} is an absolute path",
+                outside.path().display().to_string()
+            ),
+        ),
+        (
+            "aliases = \"policies/aliases.json\"",
+            "aliases = \"/etc/passwd\"".into(),
+            "error: [policybook] aliases = \"/etc/passwd\" is an absolute path".into(),
+        ),
+        (
+            "src = \"content\"",
+            "src = \"content/../..\"".into(),
+            "error: [book] src = \"content/../..\" leads out of the project with `..`".into(),
+        ),
+    ];
+    for (from, to, want) in cases {
+        let tmp = common::copy_project(&["book.toml", "policies", "content", "themes"]);
+        let toml = std::fs::read_to_string(tmp.path().join("book.toml")).unwrap();
+        assert!(toml.contains(from), "{from}");
+        std::fs::write(tmp.path().join("book.toml"), toml.replacen(from, &to, 1)).unwrap();
+        let run = common::policybook(tmp.path(), &["build"]);
+        assert_eq!(run.code, 2, "{to}: {}", run.stderr);
+        assert!(run.stderr.contains(&want), "{to}:\n{}", run.stderr);
+        assert!(!run.stderr.contains("LEAK-01"), "{}", run.stderr);
+        assert!(!tmp.path().join("dist").exists());
+    }
+    // A symbolic link out of the project is refused the same way.
+    let tmp = common::copy_project(&["book.toml", "policies", "content", "themes"]);
+    std::os::unix::fs::symlink(outside.path(), tmp.path().join("elsewhere")).unwrap();
+    let toml = std::fs::read_to_string(tmp.path().join("book.toml")).unwrap();
+    std::fs::write(
+        tmp.path().join("book.toml"),
+        toml.replacen("policies = \"policies\"", "policies = \"elsewhere\"", 1),
+    )
+    .unwrap();
+    let run = common::policybook(tmp.path(), &["build"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("error: [policybook] policies = \"elsewhere\" leads through a symbolic link out of the project"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("LEAK-01"), "{}", run.stderr);
+}

@@ -26,6 +26,7 @@ pub struct Loaded {
 /// unreadable; every other problem lands in `Loaded::diagnostics`.
 pub fn load(root: &Path) -> Loaded {
     let mut diagnostics = Diagnostics::default();
+    let mut sources_outside = false;
     let config = match crate::text::read_text(&root.join("book.toml")) {
         Ok(text) => match Config::parse(&text) {
             Ok(c) => {
@@ -33,6 +34,9 @@ pub fn load(root: &Path) -> Loaded {
                 // The folder a build replaces must not be the project or hold a source.
                 diagnostics.extend(c.check_output(Some(&text), root));
                 diagnostics.extend(c.check_theme(&text, root));
+                let outside = c.check_sources(&text, root);
+                sources_outside = outside.has_errors();
+                diagnostics.extend(outside);
                 c
             }
             Err(e) => {
@@ -60,6 +64,13 @@ pub fn load(root: &Path) -> Loaded {
         rules: vec![],
         aliases: AliasCatalog::default(),
     };
+    // Sources outside the project are never read (see `Config::check_sources`).
+    if sources_outside {
+        return Loaded {
+            bundle,
+            diagnostics: diagnostics.sorted(),
+        };
+    }
     let Some(pb) = bundle.config.policybook.clone() else {
         // A plain mdBook book: no rules, no aliases.
         return Loaded {
