@@ -212,7 +212,6 @@ impl Config {
                 message: e.message().to_string(),
             }
         })?;
-        check_html_types(text)?;
         Ok(config)
     }
 
@@ -323,20 +322,24 @@ struct HtmlEnable {
     enable: Option<bool>,
 }
 
-fn check_html_types(text: &str) -> Result<(), ConfigError> {
-    toml::from_str::<HtmlTypesRoot>(text).map(|_| ()).map_err(|e| {
+/// A warning at the place of the first `[output.html]` key of the wrong type: the
+/// site ignores such a value (as if the key were absent), so the build goes on,
+/// but the author learns why their setting has no effect.
+pub fn html_type_warnings(text: &str) -> crate::diagnostics::Diagnostics {
+    let mut d = crate::diagnostics::Diagnostics::default();
+    if let Err(e) = toml::from_str::<HtmlTypesRoot>(text) {
         let start = e.span().map(|s| s.start).unwrap_or(0);
-        let (line, column) = line_col(text, start);
         let key = key_before(text, start);
-        ConfigError {
-            line,
-            column,
-            message: format!(
-                "wrong type for [output.html] key `{key}`: {}",
+        d.warning(
+            crate::diagnostics::Location::new("book.toml", line_col(text, start)),
+            format!(
+                "[output.html] key `{key}` has the wrong type ({}); it is ignored",
                 e.message()
             ),
-        }
-    })
+            "give the value the type mdBook documents for this key, or remove it",
+        );
+    }
+    d
 }
 
 /// The key of the `key = value` whose value starts at `offset`.

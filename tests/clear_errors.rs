@@ -238,7 +238,9 @@ fn a_latin1_chapter_is_an_error_not_an_empty_page() {
 // ------------------------------------------------------------ [output.html] types
 
 #[test]
-fn a_wrongly_typed_output_html_key_is_an_error_at_its_place() {
+fn a_wrongly_typed_output_html_key_is_a_warning_at_its_place() {
+    // The value is ignored (the site is built as if the key were absent) and the
+    // warning names the key, its place and the type it should have.
     let p = project(&[("good.yaml", GOOD)]);
     set_book_toml(p.path(), |t| {
         t.replace("[output.html]\n", "[output.html]\nsite-url = 42\n")
@@ -249,13 +251,16 @@ fn a_wrongly_typed_output_html_key_is_an_error_at_its_place() {
         .position(|l| l == "site-url = 42")
         .unwrap()
         + 1;
-    let err = build_fails(p.path());
+    let run = policybook(p.path(), &["build"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
-        err.contains(&format!(
-            "book.toml:{line}:12: error: invalid book.toml: wrong type for [output.html] key `site-url`: invalid type: integer `42`, expected a string"
+        run.stderr.contains(&format!(
+            "book.toml:{line}:12: warning: [output.html] key `site-url` has the wrong type (invalid type: integer `42`, expected a string); it is ignored"
         )),
-        "{err}"
+        "{}",
+        run.stderr
     );
+    assert!(p.path().join("dist/site/index.html").is_file());
 
     // A list-valued key given a string.
     let p = project(&[("good.yaml", GOOD)]);
@@ -265,12 +270,14 @@ fn a_wrongly_typed_output_html_key_is_an_error_at_its_place() {
             "[output.html]\nadditional-css = \"x.css\"\n",
         )
     });
-    let err = build_fails(p.path());
+    let run = policybook(p.path(), &["build"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
-        err.contains(&format!(
-            "book.toml:{line}:18: error: invalid book.toml: wrong type for [output.html] key `additional-css`: invalid type: string \"x.css\", expected a sequence"
+        run.stderr.contains(&format!(
+            "book.toml:{line}:18: warning: [output.html] key `additional-css` has the wrong type (invalid type: string \"x.css\", expected a sequence); it is ignored"
         )),
-        "{err}"
+        "{}",
+        run.stderr
     );
 }
 

@@ -31,6 +31,7 @@ pub fn load(root: &Path) -> Loaded {
         Ok(text) => match Config::parse(&text) {
             Ok(c) => {
                 diagnostics.extend(crate::names::check_book_toml(&text));
+                diagnostics.extend(crate::config::html_type_warnings(&text));
                 // The folder a build replaces must not be the project or hold a source.
                 diagnostics.extend(c.check_output(Some(&text), root));
                 diagnostics.extend(c.check_theme(&text, root));
