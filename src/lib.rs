@@ -7,6 +7,7 @@ pub mod config;
 pub mod diagnostics;
 pub mod model;
 pub mod spans;
+pub mod suggest;
 
 pub mod source;
 
