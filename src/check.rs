@@ -327,6 +327,12 @@ fn for_each_input(
     if is_yaml {
         let text = std::fs::read_to_string(path)
             .map_err(|e| anyhow::anyhow!("{name}: cannot read: {e}"))?;
+        if let Some(items) = parse_list_items(&text) {
+            for v in items {
+                emit(v)?;
+            }
+            return Ok(index);
+        }
         for doc in serde_yaml::Deserializer::from_str(&text) {
             let v = Value::deserialize(doc).map_err(|e| {
                 let at = e
@@ -355,6 +361,81 @@ fn for_each_input(
         )?;
     }
     Ok(index)
+}
+
+/// Items of a cluster dump (`kubectl get … -o yaml`: one `List` document, its
+/// `items:` a block of entries each starting with `- ` at column 0), parsed
+/// in parallel chunks, each chunk a YAML sequence of its own. Column-0 `-`
+/// lines can only start entries (deeper content is indented; a split inside
+/// a quoted or flow scalar leaves a chunk that does not parse), so the values
+/// are those of the whole document. `None` for anything else — several
+/// documents, anchors or aliases, a chunk or the rest that does not parse —
+/// and the caller parses the whole document, which also places any error.
+fn parse_list_items(text: &str) -> Option<Vec<Value>> {
+    use rayon::prelude::*;
+    const ITEMS_PER_CHUNK: usize = 256;
+    let anchors = regex::Regex::new(r"(^|[\s\[{,])[&*][^\s,\]}]").expect("valid regex");
+    if anchors.is_match(text) {
+        return None;
+    }
+    // (offset, line) of every line, without its end of line.
+    let mut lines = Vec::new();
+    let mut at = 0;
+    for l in text.split_inclusive('\n') {
+        lines.push((at, l.trim_end_matches(['\n', '\r'])));
+        at += l.len();
+    }
+    let starts_entry = |l: &str| l == "-" || l.starts_with("- ");
+    let mut items_line = None;
+    for (i, (_, l)) in lines.iter().enumerate() {
+        if l.starts_with("---") || l.starts_with("...") || l.starts_with('%') {
+            return None;
+        }
+        if l.trim_end() == "items:" {
+            if items_line.is_some() {
+                return None;
+            }
+            items_line = Some(i);
+        }
+    }
+    let first = items_line? + 1;
+    if !lines.get(first).is_some_and(|(_, l)| starts_entry(l)) {
+        return None;
+    }
+    let mut end = first;
+    let mut entries = Vec::new();
+    while let Some((off, l)) = lines.get(end) {
+        if starts_entry(l) {
+            entries.push(*off);
+        } else if !(l.is_empty() || l.starts_with([' ', '#'])) {
+            break;
+        }
+        end += 1;
+    }
+    let block_end = lines.get(end).map_or(text.len(), |(off, _)| *off);
+    let mut bounds: Vec<usize> = entries.iter().step_by(ITEMS_PER_CHUNK).copied().collect();
+    bounds.push(block_end);
+    let chunks: Vec<&str> = bounds.windows(2).map(|w| &text[w[0]..w[1]]).collect();
+    let shell = format!(
+        "{}items: []\n{}",
+        &text[..lines[first - 1].0],
+        &text[block_end..]
+    );
+    // The rest must be a plain `List` that `flatten` expands by its items.
+    let shell: Value = serde_yaml::from_str(&shell).ok()?;
+    let kind = shell.get("kind").and_then(Value::as_str)?;
+    if !kind.ends_with("List")
+        || ["$schema", "resources", "value"]
+            .iter()
+            .any(|k| shell.get(k).is_some())
+    {
+        return None;
+    }
+    let parsed: Vec<Vec<Value>> = chunks
+        .par_iter()
+        .map(|c| serde_yaml::from_str::<Vec<Value>>(c).ok())
+        .collect::<Option<_>>()?;
+    Some(parsed.into_iter().flatten().collect())
 }
 
 enum StreamError {
@@ -504,5 +585,55 @@ fn flatten(v: Value, parent_type: Option<&str>, out: &mut Vec<Value>) {
             }
         }
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn whole(text: &str) -> Vec<Value> {
+        let mut out = Vec::new();
+        for doc in serde_yaml::Deserializer::from_str(text) {
+            flatten(Value::deserialize(doc).unwrap(), None, &mut out);
+        }
+        out
+    }
+
+    #[test]
+    fn list_items_in_chunks_are_the_items_of_the_whole_document() {
+        let mut text = String::from("apiVersion: v1\n# a dump\nitems:\n");
+        for i in 0..700 {
+            text.push_str(&format!(
+                "- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: c{i}\n  data:\n    script: |\n      - not an item {i}\n      items:\n    quoted: \"a\n      - b\"\n    list:\n    - x\n    - {{a: [1, 2]}}\n# between\n\n"
+            ));
+        }
+        text.push_str("kind: List\nmetadata:\n  resourceVersion: \"\"\n");
+        let fast = parse_list_items(&text).expect("a plain dump");
+        let mut flat = Vec::new();
+        for v in fast {
+            flatten(v, None, &mut flat);
+        }
+        assert_eq!(flat.len(), 700);
+        assert_eq!(flat, whole(&text));
+        let crlf = text.replace('\n', "\r\n");
+        let fast = parse_list_items(&crlf).expect("CRLF too");
+        assert_eq!(fast, whole(&crlf));
+        // Anything unusual is left to the whole-document parse.
+        assert!(parse_list_items(&format!("---\n{text}")).is_none());
+        assert!(parse_list_items(&text.replacen("name: c5", "name: &a c5", 1)).is_none());
+        assert!(parse_list_items(&text.replace("kind: List", "kind: Pod")).is_none());
+        // A quoted scalar continued on a column-0 `- ` line where a chunk would
+        // start (item 255's is the 257th such line): the cut chunk does not parse.
+        let at = text.find("name: c255\n").unwrap();
+        let cut = format!(
+            "{}{}",
+            &text[..at],
+            text[at..].replacen("quoted: \"a\n      - b\"", "quoted: \"a\n- b\"", 1)
+        );
+        assert_ne!(cut, text);
+        assert!(parse_list_items(&cut).is_none());
+        assert_eq!(whole(&cut).len(), 700, "the whole document still parses");
+        assert!(parse_list_items("items:\n  - a: 1\nkind: List\n").is_none());
     }
 }
