@@ -296,16 +296,38 @@ struct Measure {
     peak_rss: u64,
 }
 
-/// Runs `policybook check FILE` in a child; wall time and its peak RSS.
+/// Runs `policybook check FILE` through a fresh copy of this bench (`--measure`):
+/// Linux counts the memory of the process that spawned a child into the child's
+/// peak RSS, and this process holds the generated inputs; the copy holds nothing.
 fn run_check(file: &Path, format: &str) -> (Measure, Vec<u8>) {
     let out_file = file.with_extension("out");
+    let out = Command::new(std::env::current_exe().unwrap())
+        .arg("--measure")
+        .args([file, Path::new(format), &out_file])
+        .stderr(Stdio::inherit())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "measuring {} failed", file.display());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let (seconds, peak_rss) = text.trim().split_once(' ').unwrap();
+    (
+        Measure {
+            seconds: seconds.parse().unwrap(),
+            peak_rss: peak_rss.parse().unwrap(),
+        },
+        std::fs::read(&out_file).unwrap(),
+    )
+}
+
+/// `--measure FILE FORMAT OUT`: runs the check once, prints seconds and peak RSS.
+fn measure_child(file: &Path, format: &str, out_file: &Path) {
     let start = Instant::now();
     let child = Command::new(env!("CARGO_BIN_EXE_policybook"))
         .arg("--root")
         .arg(repo_root())
         .args(["check", "--format", format])
         .arg(file)
-        .stdout(std::fs::File::create(&out_file).unwrap())
+        .stdout(std::fs::File::create(out_file).unwrap())
         .stderr(Stdio::inherit())
         .spawn()
         .expect("run policybook");
@@ -322,15 +344,8 @@ fn run_check(file: &Path, format: &str) -> (Measure, Vec<u8>) {
         "check of {} failed (status {status})",
         file.display()
     );
-    let output = std::fs::read(&out_file).unwrap();
-    (
-        Measure {
-            seconds,
-            // ru_maxrss is in KiB on Linux.
-            peak_rss: usage.ru_maxrss as u64 * 1024,
-        },
-        output,
-    )
+    // ru_maxrss is in KiB on Linux.
+    println!("{seconds} {}", usage.ru_maxrss as u64 * 1024);
 }
 
 /// Best time of `runs` (after the first run checked the report), highest peak RSS.
@@ -358,6 +373,11 @@ fn mb(bytes: u64) -> f64 {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--measure") {
+        let a = &args[i + 1..i + 4];
+        measure_child(Path::new(&a[0]), &a[1], Path::new(&a[2]));
+        return;
+    }
     let runs = args
         .iter()
         .position(|a| a == "--runs")
