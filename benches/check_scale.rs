@@ -30,12 +30,12 @@ fn kube_item(out: &mut String, i: usize) {
                 3 => "\n      azure.workload.identity/use: \"true\"",
                 _ => "",
             };
-            let image = if i % 21 == 0 {
+            let image = if i.is_multiple_of(21) {
                 "docker.io/library/nginx:1.27"
             } else {
                 "contoso.azurecr.io/shop/orders-api:2.3.1"
             };
-            let secret_env = if i % 15 == 0 {
+            let secret_env = if i.is_multiple_of(15) {
                 "\n      - name: AZURE_CLIENT_SECRET\n        value: not-a-real-secret"
             } else {
                 ""
@@ -179,7 +179,7 @@ fn kube_item(out: &mut String, i: usize) {
 "#,
                 s = i % 60,
                 rv = 1_000_000 + i,
-                automount = i % 2 == 0,
+                automount = i.is_multiple_of(2),
                 node = i % 9,
                 a = (i / 250) % 250,
                 b = i % 250,
@@ -320,6 +320,8 @@ fn run_check(file: &Path, format: &str) -> (Measure, Vec<u8>) {
 }
 
 /// `--measure FILE FORMAT OUT`: runs the check once, prints seconds and peak RSS.
+// The child is reaped by `wait4` (for its rusage), not by `Child::wait`.
+#[allow(clippy::zombie_processes)]
 fn measure_child(file: &Path, format: &str, out_file: &Path) {
     let start = Instant::now();
     let child = Command::new(env!("CARGO_BIN_EXE_policybook"))

@@ -28,13 +28,13 @@ fn object(i: usize) -> Value {
             } else if i % 9 == 3 {
                 labels["aadpodidbinding"] = json!("orders-identity");
             }
-            let image = if i % 4 == 0 {
+            let image = if i.is_multiple_of(4) {
                 "nginx:1.27"
             } else {
                 "contoso.azurecr.io/shop/api:1.0"
             };
             let mut env = vec![json!({"name": "PORT", "value": "8080"})];
-            if i % 5 == 0 {
+            if i.is_multiple_of(5) {
                 env.push(json!({"name": "AZURE_CLIENT_SECRET", "value": "not-a-real-secret"}));
             }
             json!({
@@ -43,7 +43,7 @@ fn object(i: usize) -> Value {
                 "spec": {
                     "serviceAccountName": match i {
                         0 => "sa-1".to_string(),
-                        _ if i % 6 == 0 => "default".to_string(),
+                        _ if i.is_multiple_of(6) => "default".to_string(),
                         _ => format!("sa-{}", i + 1),
                     },
                     "automountServiceAccountToken": i % 2 == 1,
