@@ -248,6 +248,11 @@ fn the_streaming_arm_reader_keeps_findings_and_places() {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let (code, out, err) = check_json(&args, "2");
     assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        check_json(&args, "1").1,
+        out,
+        "the same report on one thread"
+    );
     let report: Value = serde_json::from_str(&out).unwrap();
     let r = report["resources"].as_array().unwrap();
     let places: Vec<&str> = r.iter().map(|x| x["source"].as_str().unwrap()).collect();

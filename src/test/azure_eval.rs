@@ -215,12 +215,13 @@ impl Runner<'_> {
             let context = context
                 .get_or_insert_with(|| regorus::Value::from(context_for(resource)))
                 .clone();
-            let (vm, params) = self.vms.entry(id.to_string()).or_insert_with(|| {
+            if !self.vms.contains_key(id) {
                 let mut vm = RegoVM::new();
                 vm.load_program(Arc::clone(&def.program));
                 let params = regorus::Value::from(Value::Object(def.defaults.clone()));
-                (vm, params)
-            });
+                self.vms.insert(id.to_string(), (vm, params));
+            }
+            let (vm, params) = self.vms.get_mut(id).expect("inserted above");
             out.push((id, run_in(vm, normalized, params.clone(), context)));
         }
         out
