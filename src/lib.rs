@@ -10,6 +10,7 @@ pub mod names;
 pub mod spans;
 pub mod text;
 pub mod walk;
+pub mod suggest;
 
 pub mod source;
 

@@ -169,7 +169,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             match format {
                 Format::Human => print!("{}", result.human()),
-                Format::Json => println!("{}", result.json()),
+                Format::Json => result.write_json(&mut std::io::stdout().lock())?,
             }
             Ok(if result.fails(strict) {
                 ExitCode::from(1)

@@ -115,17 +115,65 @@ impl Template {
         inventory: &Value,
     ) -> Result<Vec<Violation>, String> {
         let mut engine = self.engine.clone();
-        let data = to_regorus(&json!({ "inventory": inventory }));
-        let input = to_regorus(&json!({"review": review, "parameters": parameters}));
+        // The data is loaded here; the evaluation itself is bounded in `run`.
+        engine
+            .add_data(to_regorus(&json!({ "inventory": inventory })))
+            .map_err(|e| compact_error(&format!("{e:#}")))?;
+        self.run(
+            engine,
+            to_regorus(&json!({"review": review, "parameters": parameters})),
+        )
+    }
+
+    /// This template with `data.inventory` loaded and the engine analysed once,
+    /// for many reviews against one inventory (`check` on a cluster dump):
+    /// loading and analysing per review made `check` quadratic.
+    pub fn with_inventory(&self, inventory: &regorus::Value) -> Result<Template, String> {
+        let mut engine = self.engine.clone();
+        let mut data = regorus::Value::new_object();
+        data.as_object_mut()
+            .map_err(|e| e.to_string())?
+            .insert(regorus::Value::from("inventory"), inventory.clone());
+        engine
+            .add_data(data)
+            .map_err(|e| compact_error(&format!("{e:#}")))?;
+        // Any evaluation prepares the engine (analysis, scheduling) and clones
+        // keep that; a trivial query does it without running the template.
+        engine
+            .eval_query("true".into(), false)
+            .map_err(|e| compact_error(&format!("{e:#}")))?;
+        Ok(Template {
+            package: self.package.clone(),
+            engine,
+        })
+    }
+
+    /// Evaluates `violation` for one review with the inventory of `with_inventory`;
+    /// `review` and `parameters` come converted (`to_regorus`), so that one
+    /// conversion serves every template.
+    pub fn evaluate_loaded(
+        &self,
+        review: &regorus::Value,
+        parameters: &regorus::Value,
+    ) -> Result<Vec<Violation>, String> {
+        let mut input = regorus::Value::new_object();
+        let m = input.as_object_mut().map_err(|e| e.to_string())?;
+        m.insert(regorus::Value::from("review"), review.clone());
+        m.insert(regorus::Value::from("parameters"), parameters.clone());
+        self.run(self.engine.clone(), input)
+    }
+
+    fn run(
+        &self,
+        mut engine: regorus::Engine,
+        input: regorus::Value,
+    ) -> Result<Vec<Violation>, String> {
         let rule = format!("{}.violation", self.package);
         // On its own big-stack thread, within the time limit (see `limits`).
         let v = limits::run_bounded(move |limit| {
             limits::arm(&mut engine, limit);
-            let v = engine.add_data(data).and_then(|()| {
-                engine.set_input(input);
-                engine.eval_rule(rule)
-            });
-            v.map_err(|e| {
+            engine.set_input(input);
+            engine.eval_rule(rule).map_err(|e| {
                 if limits::is_time_error(&e) {
                     limit.exceeded_message()
                 } else {
@@ -168,8 +216,9 @@ impl Template {
     }
 }
 
-fn to_regorus(v: &Value) -> regorus::Value {
-    regorus::Value::from(v.clone())
+pub fn to_regorus(v: &Value) -> regorus::Value {
+    // What `regorus::Value::from(v.clone())` gives, without the deep copy first.
+    serde::Deserialize::deserialize(v).unwrap_or(regorus::Value::Undefined)
 }
 
 /// A regorus error on one line: `<file>:<line>:<col>: <message>` when regorus
@@ -294,6 +343,26 @@ pub fn review_for_object(obj: &Value, operation: &str) -> Value {
     r.insert("options".into(), Value::Null);
     r.insert("namespaceObject".into(), Value::Null);
     Value::Object(r)
+}
+
+/// `review_for_object` as regorus reads it, for an object already converted
+/// (`to_regorus`): the converted object is shared, not copied again.
+pub fn review_converted(
+    obj: &Value,
+    converted: &regorus::Value,
+    operation: &str,
+) -> regorus::Value {
+    // The review of a stand-in holding just what the review reads, then the object.
+    let stand_in = json!({
+        "apiVersion": obj.get("apiVersion"),
+        "kind": obj.get("kind"),
+        "metadata": {"name": meta_str(obj, "name"), "namespace": meta_str(obj, "namespace")},
+    });
+    let mut review = to_regorus(&review_for_object(&stand_in, operation));
+    if let Ok(m) = review.as_object_mut() {
+        m.insert(regorus::Value::from("object"), converted.clone());
+    }
+    review
 }
 
 /// What a case reviews: the review document plus the object(s) `match` looks at.
@@ -456,6 +525,39 @@ pub fn inventory(objects: &[Value]) -> Value {
         cur.insert(name.to_string(), o.clone());
     }
     Value::Object(root)
+}
+/// `inventory` for regorus from objects already converted (`to_regorus`),
+/// each shared rather than copied.
+pub fn inventory_converted<'a>(
+    objects: impl IntoIterator<Item = (&'a Value, &'a regorus::Value)>,
+) -> regorus::Value {
+    let mut root = regorus::Value::new_object();
+    for (o, converted) in objects {
+        let gv = o
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let kind = o.get("kind").and_then(Value::as_str).unwrap_or_default();
+        let ns = meta_str(o, "namespace");
+        let mut path: Vec<&str> = if ns.is_empty() {
+            vec!["cluster"]
+        } else {
+            vec!["namespace", ns]
+        };
+        path.extend([gv, kind, meta_str(o, "name")]);
+        let last = path.pop().expect("a name");
+        let mut cur = &mut root;
+        for p in path {
+            cur = cur
+                .as_object_mut()
+                .expect("inventory levels are objects")
+                .get_or_insert_with(regorus::Value::from(p), regorus::Value::new_object);
+        }
+        cur.as_object_mut()
+            .expect("inventory levels are objects")
+            .insert(regorus::Value::from(last), converted.clone());
+    }
+    root
 }
 
 /// Assertion semantics of gator: counts results whose message matches

@@ -1,6 +1,8 @@
 //! A constraint's `spec.match`, decided in Rust the way Gatekeeper decides it
 //! in Go (`pkg/mutation/match/match.go`) before any Rego runs.
 
+use std::collections::HashMap;
+
 use serde_json::Value;
 
 use super::eval::{group_kind, meta_str};
@@ -49,6 +51,42 @@ fn object_namespace(obj: &Value) -> String {
 /// `namespaces` are the Namespace objects known (for `namespaceSelector`).
 /// An error is what Gatekeeper turns into an autoreject result.
 pub fn matches(m: &Value, obj: &Value, namespaces: &[Value]) -> Result<bool, String> {
+    matches_by(m, obj, |ns| {
+        namespaces
+            .iter()
+            .find(|n| is_namespace(n) && meta_str(n, "name") == ns)
+    })
+}
+
+/// The Namespace objects of an inventory by name, for matching many objects
+/// against one inventory without a search per object.
+pub struct NamespaceIndex<'a>(HashMap<&'a str, &'a Value>);
+
+impl<'a> NamespaceIndex<'a> {
+    pub fn new(objects: impl IntoIterator<Item = &'a Value>) -> Self {
+        let mut map = HashMap::new();
+        for o in objects.into_iter().filter(|o| is_namespace(o)) {
+            // The first of a name wins, as the search in `matches` finds it.
+            map.entry(meta_str(o, "name")).or_insert(o);
+        }
+        NamespaceIndex(map)
+    }
+}
+
+/// `matches` with the Namespace objects looked up in an index.
+pub fn matches_indexed(
+    m: &Value,
+    obj: &Value,
+    namespaces: &NamespaceIndex,
+) -> Result<bool, String> {
+    matches_by(m, obj, |ns| namespaces.0.get(ns).copied())
+}
+
+fn matches_by<'n>(
+    m: &Value,
+    obj: &Value,
+    namespace: impl Fn(&str) -> Option<&'n Value>,
+) -> Result<bool, String> {
     let Some(m) = m.as_object() else {
         return Ok(true);
     };
@@ -122,10 +160,7 @@ pub fn matches(m: &Value, obj: &Value, namespaces: &[Value]) -> Result<bool, Str
         } else if cluster_scoped {
             None
         } else {
-            match namespaces
-                .iter()
-                .find(|n| is_namespace(n) && meta_str(n, "name") == ns)
-            {
+            match namespace(&ns) {
                 Some(n) => Some(
                     n.get("metadata")
                         .and_then(|x| x.get("labels"))

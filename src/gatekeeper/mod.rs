@@ -506,44 +506,76 @@ pub struct K8sFinding {
 /// Evaluates every Kubernetes rule's constraint on each object, as an admission
 /// of the object would (`CREATE`), with all given objects as `data.inventory`.
 /// Objects a constraint does not match get no finding from it.
+///
+/// The inventory and the Namespace index are built once and each template is
+/// loaded with the inventory once, so the work grows with the number of
+/// objects, not with its square; results are in input order whatever the
+/// number of threads.
 pub fn check_objects(bundle: &Bundle, objects: &[(String, Value)]) -> Vec<ObjectFindings> {
     use rayon::prelude::*;
-    let all: Vec<Value> = objects.iter().map(|(_, o)| o.clone()).collect();
-    let inventory = eval::inventory(&all);
-    let namespaces: Vec<Value> = all
-        .iter()
-        .filter(|o| eval::group_kind(o) == (String::new(), "Namespace".to_string()))
-        .cloned()
+    // Each object is converted for regorus once, for the inventory and its review.
+    let converted: Vec<regorus::Value> = objects
+        .par_iter()
+        .map(|(_, o)| eval::to_regorus(o))
         .collect();
-    let compiled: Vec<(&Rule, Result<eval::Template, eval::CompileError>)> = bundle
+    let inventory = eval::inventory_converted(objects.iter().map(|(_, o)| o).zip(converted.iter()));
+    let namespaces = matcher::NamespaceIndex::new(objects.iter().map(|(_, o)| o));
+    struct Prepared<'a> {
+        rule: &'a Rule,
+        params: regorus::Value,
+        template: Result<eval::Template, String>,
+    }
+    let prepared: Vec<Prepared> = bundle
         .rules
         .par_iter()
         .filter_map(|r| {
             let k = r.kubernetes.as_ref()?;
-            Some((r, eval::Template::compile(&k.rego, &k.libs, false)))
+            let template = eval::Template::compile(&k.rego, &k.libs, false)
+                .map_err(|e| format!("template does not compile: {e}"))
+                .and_then(|t| t.with_inventory(&inventory));
+            Some(Prepared {
+                rule: r,
+                params: eval::to_regorus(&Value::Object(k.default_parameters())),
+                template,
+            })
         })
         .collect();
     objects
         .par_iter()
-        .map(|(label, obj)| {
-            let mut findings = Vec::new();
-            for (rule, template) in &compiled {
-                let k = k8s(rule);
-                let review = if eval::is_admission_review(obj) {
+        .zip(&converted)
+        .map(|((label, obj), converted)| {
+            let admission;
+            let (review, match_objects): (regorus::Value, Vec<&Value>) =
+                if eval::is_admission_review(obj) {
                     match eval::review_for_admission(obj) {
-                        Ok(r) => r,
+                        Ok(r) => {
+                            admission = r;
+                            (
+                                eval::to_regorus(&admission.review),
+                                admission.match_objects.iter().collect(),
+                            )
+                        }
                         Err(e) => {
-                            findings.push(finding(rule, vec![format!("evaluation error: {e}")]));
-                            continue;
+                            let msg = format!("evaluation error: {e}");
+                            return ObjectFindings {
+                                label: label.clone(),
+                                findings: prepared
+                                    .iter()
+                                    .map(|p| finding(p.rule, vec![msg.clone()]))
+                                    .collect(),
+                            };
                         }
                     }
                 } else {
-                    eval::Review::of_object(obj, "CREATE")
+                    (eval::review_converted(obj, converted, "CREATE"), vec![obj])
                 };
+            let mut findings = Vec::new();
+            for p in &prepared {
+                let k = k8s(p.rule);
                 let mut matched = false;
                 let mut messages = Vec::new();
-                for o in &review.match_objects {
-                    match matcher::matches(&k.match_, o, &namespaces) {
+                for o in &match_objects {
+                    match matcher::matches_indexed(&k.match_, o, &namespaces) {
                         Ok(true) => matched = true,
                         Ok(false) => {}
                         Err(e) => messages.push(format!("match error: {e}")),
@@ -551,23 +583,20 @@ pub fn check_objects(bundle: &Bundle, objects: &[(String, Value)]) -> Vec<Object
                 }
                 if !matched {
                     if !messages.is_empty() {
-                        findings.push(finding(rule, messages));
+                        findings.push(finding(p.rule, messages));
                     }
                     continue;
                 }
-                let params = Value::Object(k.default_parameters());
-                match template {
-                    Err(e) => {
-                        messages.push(format!("evaluation error: template does not compile: {e}"))
-                    }
-                    Ok(t) => match t.evaluate(&review.review, &params, &inventory) {
+                match &p.template {
+                    Err(e) => messages.push(format!("evaluation error: {e}")),
+                    Ok(t) => match t.evaluate_loaded(&review, &p.params) {
                         Ok(vs) => messages.extend(vs.into_iter().map(|v| v.msg)),
                         Err(e) => messages.push(format!("evaluation error: {e}")),
                     },
                 }
                 if !messages.is_empty() {
                     messages.sort();
-                    findings.push(finding(rule, messages));
+                    findings.push(finding(p.rule, messages));
                 }
             }
             ObjectFindings {

@@ -700,10 +700,7 @@ fn check_map(
             } else {
                 format!("{path}.{k}")
             };
-            let suggestion = known
-                .iter()
-                .min_by_key(|c| edit_distance(c, k))
-                .filter(|c| edit_distance(c, k) <= 3);
+            let suggestion = crate::suggest::closest(k, known.iter().map(|c| (*c, c)), 3);
             let help = match suggestion {
                 Some(s) => format!("did you mean `{s}`? Known keys here: {}", known.join(", ")),
                 None => format!("remove it; known keys here: {}", known.join(", ")),
@@ -808,27 +805,7 @@ fn condition_types(v: &Value) -> Vec<String> {
 
 fn nearest_alias(field: &str, aliases: &AliasCatalog) -> Option<String> {
     let f = field.to_ascii_lowercase();
-    aliases
-        .names
-        .iter()
-        .map(|(l, n)| (edit_distance(l, &f), n))
-        .filter(|(d, _)| *d <= 4)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, n)| n.clone())
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = if ca == *cb { 0 } else { 1 };
-            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
+    crate::suggest::closest(&f, aliases.names.iter().map(|(l, n)| (l.as_str(), n)), 4).cloned()
 }
 
 /// Longest template kind: its lower-case form is the CRD's plural, a DNS label.

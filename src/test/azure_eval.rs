@@ -93,6 +93,14 @@ impl Evaluator {
         evaluate_normalized(def, normalized, resource, overrides)
     }
 
+    /// A runner for resources seen once (`check`), to use on one thread.
+    pub fn runner(&self) -> Runner<'_> {
+        Runner {
+            evaluator: self,
+            vms: Default::default(),
+        }
+    }
+
     /// The resource as regorus's normaliser shapes it, from the cache when seen before.
     fn normalize(&self, resource: &Value) -> regorus::Value {
         let key = resource.to_string();
@@ -173,6 +181,53 @@ impl Evaluator {
     }
 }
 
+/// Runs definitions on resources seen once (`check`): nothing is cached per
+/// resource, but each definition's VM is loaded once (loading a program costs
+/// more than running it) and each resource is normalised once for all of them.
+pub struct Runner<'e> {
+    evaluator: &'e Evaluator,
+    /// Control id → a VM with the definition loaded, and its default parameters.
+    vms: std::collections::HashMap<String, (RegoVM, regorus::Value)>,
+}
+
+impl Runner<'_> {
+    /// The verdicts of the definitions of `ids`, in that order; ids without a
+    /// compiled definition are skipped.
+    pub fn verdicts<'i>(
+        &mut self,
+        ids: impl IntoIterator<Item = &'i str>,
+        resource: &Value,
+    ) -> Vec<(&'i str, Result<Verdict, String>)> {
+        let mut normalized = None;
+        let mut context = None;
+        let mut out = Vec::new();
+        for id in ids {
+            let Some(def) = self.evaluator.definition(id) else {
+                continue;
+            };
+            if out_of_mode(def, resource) {
+                out.push((id, Ok(Verdict::OutOfMode)));
+                continue;
+            }
+            let normalized = normalized
+                .get_or_insert_with(|| normalize(&self.evaluator.registry, resource))
+                .clone();
+            let context = context
+                .get_or_insert_with(|| regorus::Value::from(context_for(resource)))
+                .clone();
+            if !self.vms.contains_key(id) {
+                let mut vm = RegoVM::new();
+                vm.load_program(Arc::clone(&def.program));
+                let params = regorus::Value::from(Value::Object(def.defaults.clone()));
+                self.vms.insert(id.to_string(), (vm, params));
+            }
+            let (vm, params) = self.vms.get_mut(id).expect("inserted above");
+            out.push((id, run_in(vm, normalized, params.clone(), context)));
+        }
+        out
+    }
+}
+
 /// Compiles a definition (`{name, properties}` JSON) with the alias registry.
 pub fn compile_definition(
     name: &str,
@@ -209,7 +264,8 @@ fn out_of_mode(def: &CompiledDefinition, resource: &Value) -> bool {
 /// An ARM resource normalised through the alias registry, with its API version.
 pub fn normalize(registry: &AliasRegistry, resource: &Value) -> regorus::Value {
     let api_version = resource.get("apiVersion").and_then(Value::as_str);
-    let raw = regorus::Value::from(resource.clone());
+    // Converted from the borrowed value: as `From` does, without a deep copy first.
+    let raw = serde::Deserialize::deserialize(resource).unwrap_or(regorus::Value::Undefined);
     let mut normalized = normalizer::normalize(&raw, Some(registry), api_version);
     if let Some(v) = api_version {
         if let Ok(m) = normalized.as_object_mut() {
@@ -242,19 +298,31 @@ fn evaluate_normalized(
     for (k, v) in overrides {
         params.insert(k.clone(), v.clone());
     }
+    let mut vm = RegoVM::new();
+    vm.load_program(Arc::clone(&def.program));
+    run_in(
+        &mut vm,
+        normalized,
+        regorus::Value::from(Value::Object(params)),
+        regorus::Value::from(context_for(resource)),
+    )
+}
+
+/// One run of the definition loaded in `vm` (a VM resets its state per run).
+fn run_in(
+    vm: &mut RegoVM,
+    normalized: regorus::Value,
+    params: regorus::Value,
+    context: regorus::Value,
+) -> Result<Verdict, String> {
     let mut input = regorus::Value::new_object();
     {
         let m = input.as_object_mut().map_err(|e| e.to_string())?;
         m.insert(regorus::Value::from("resource"), normalized);
-        m.insert(
-            regorus::Value::from("parameters"),
-            regorus::Value::from(Value::Object(params)),
-        );
+        m.insert(regorus::Value::from("parameters"), params);
     }
-    let mut vm = RegoVM::new();
-    vm.load_program(Arc::clone(&def.program));
     vm.set_input(input);
-    vm.set_context(regorus::Value::from(context_for(resource)));
+    vm.set_context(context);
     let out = vm
         .execute_entry_point_by_name("main")
         .map_err(|e| e.to_string())?;
