@@ -156,32 +156,89 @@ impl Template {
         review: &regorus::Value,
         parameters: &regorus::Value,
     ) -> Result<Vec<Violation>, String> {
-        let mut input = regorus::Value::new_object();
-        let m = input.as_object_mut().map_err(|e| e.to_string())?;
-        m.insert(regorus::Value::from("review"), review.clone());
-        m.insert(regorus::Value::from("parameters"), parameters.clone());
-        self.run(self.engine.clone(), input)
+        self.run(self.engine.clone(), review_input(review, parameters))
+    }
+
+    /// Evaluates `violation` for one review with several templates loaded by
+    /// `with_inventory`, in one bounded job (one hand-off to the evaluation
+    /// worker per object instead of one per template); each evaluation keeps
+    /// its own time limit. Results are in the order of `templates`.
+    pub fn evaluate_loaded_many(
+        templates: &[(&Template, &regorus::Value)],
+        review: &regorus::Value,
+    ) -> Vec<Result<Vec<Violation>, String>> {
+        let work: Vec<(regorus::Engine, String, regorus::Value)> = templates
+            .iter()
+            .map(|(t, params)| {
+                (
+                    t.engine.clone(),
+                    format!("{}.violation", t.package),
+                    review_input(review, params),
+                )
+            })
+            .collect();
+        let n = work.len();
+        let done = limits::run_bounded_n(n, move |limit| {
+            work.into_iter()
+                .map(|(engine, rule, input)| {
+                    limits::restart_deadline(limit);
+                    eval_violation(engine, rule, input, limit)
+                })
+                .collect::<Vec<_>>()
+        });
+        match done {
+            Ok(results) => results
+                .into_iter()
+                .map(|r| r.and_then(read_violations))
+                .collect(),
+            Err(e) => vec![Err(e.to_string()); n],
+        }
     }
 
     fn run(
         &self,
-        mut engine: regorus::Engine,
+        engine: regorus::Engine,
         input: regorus::Value,
     ) -> Result<Vec<Violation>, String> {
         let rule = format!("{}.violation", self.package);
-        // On its own big-stack thread, within the time limit (see `limits`).
-        let v = limits::run_bounded(move |limit| {
-            limits::arm(&mut engine, limit);
-            engine.set_input(input);
-            engine.eval_rule(rule).map_err(|e| {
-                if limits::is_time_error(&e) {
-                    limit.exceeded_message()
-                } else {
-                    compact_error(&format!("{e:#}"))
-                }
-            })
-        })
-        .map_err(|e| e.to_string())??;
+        // On a big-stack worker thread, within the time limit (see `limits`).
+        let v = limits::run_bounded(move |limit| eval_violation(engine, rule, input, limit))
+            .map_err(|e| e.to_string())??;
+        read_violations(v)
+    }
+}
+
+/// `{review, parameters}`, the input document of a template.
+fn review_input(review: &regorus::Value, parameters: &regorus::Value) -> regorus::Value {
+    let mut input = regorus::Value::new_object();
+    if let Ok(m) = input.as_object_mut() {
+        m.insert(regorus::Value::from("review"), review.clone());
+        m.insert(regorus::Value::from("parameters"), parameters.clone());
+    }
+    input
+}
+
+/// One evaluation of `rule` on an evaluation worker, its timer armed to `limit`.
+fn eval_violation(
+    mut engine: regorus::Engine,
+    rule: String,
+    input: regorus::Value,
+    limit: limits::TimeLimit,
+) -> Result<regorus::Value, String> {
+    limits::arm(&mut engine, limit);
+    engine.set_input(input);
+    engine.eval_rule(rule).map_err(|e| {
+        if limits::is_time_error(&e) {
+            limit.exceeded_message()
+        } else {
+            compact_error(&format!("{e:#}"))
+        }
+    })
+}
+
+/// The `violation` set as violations: each an object with a `msg`.
+fn read_violations(v: regorus::Value) -> Result<Vec<Violation>, String> {
+    {
         let v: Value = serde_json::to_value(&v).map_err(|e| e.to_string())?;
         let items: Vec<Value> = match v {
             Value::Array(a) => a,

@@ -5,9 +5,10 @@
 //! Time: regorus's cooperative execution timer stops the interpreter's loops;
 //! `numbers.range` and `numbers.range_step`, which build a whole array in one
 //! builtin call, are replaced by versions that watch the same deadline. Every
-//! evaluation runs on its own thread with a 256 MiB stack (reserved, not
-//! committed); if it has not answered shortly after the deadline (a builtin
-//! that cannot be interrupted), it is abandoned and the case fails anyway.
+//! evaluation runs on a worker thread with a 256 MiB stack (reserved, not
+//! committed; one worker per calling thread, reused); if it has not answered
+//! shortly after the deadline (a builtin that cannot be interrupted), the worker
+//! is abandoned and the case fails anyway.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::num::NonZeroU32;
@@ -117,35 +118,95 @@ pub fn is_time_error(e: &anyhow::Error) -> bool {
         || format!("{e:#}").contains(TIME_MARKER)
 }
 
-/// Runs `work` on a fresh big-stack thread with the limit in force: the
-/// engine's timer is set to it (see `arm`), and the caller waits at most the
-/// limit plus a grace period before giving up on the thread.
-pub fn run_bounded<T: Send + 'static>(
-    work: impl FnOnce(TimeLimit) -> T + Send + 'static,
-) -> Result<T, Overrun> {
-    let limit = time_limit();
-    let (tx, rx) = mpsc::sync_channel(1);
-    let spawned = std::thread::Builder::new()
+type Job = Box<dyn FnOnce() + Send>;
+
+thread_local! {
+    // This thread's evaluation worker: a big-stack thread kept for reuse, since
+    // spawning one per evaluation more than doubled `check` on a cluster dump.
+    // It is dropped (and a fresh one started next time) when a job overruns.
+    static WORKER: std::cell::RefCell<Option<mpsc::Sender<Job>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+fn start_worker() -> std::io::Result<mpsc::Sender<Job>> {
+    let (tx, rx) = mpsc::channel::<Job>();
+    std::thread::Builder::new()
         .name("rego-eval".into())
         .stack_size(EVAL_STACK)
         .spawn(move || {
-            DEADLINE.with(|d| d.set(Some(Instant::now() + limit.duration)));
-            let out = work(limit);
+            // Ends when the owning thread drops its sender.
+            for job in rx {
+                job();
+            }
+        })?;
+    Ok(tx)
+}
+
+/// Runs `work` on this thread's big-stack evaluation worker with the limit in
+/// force: the engine's timer is set to it (see `arm`), and the caller waits at
+/// most the limit plus a grace period. A worker that overran is abandoned (it
+/// finishes on its own, its result dropped) and replaced on the next call.
+pub fn run_bounded<T: Send + 'static>(
+    work: impl FnOnce(TimeLimit) -> T + Send + 'static,
+) -> Result<T, Overrun> {
+    run_bounded_n(1, work)
+}
+
+/// `run_bounded` for a job of `n` evaluations run one after the other (all the
+/// templates that match one object in `check`): one hand-off to the worker
+/// instead of `n`. Each evaluation restarts its own deadline (`restart_deadline`
+/// and `arm`); the caller waits at most `n` limits plus the grace period.
+pub fn run_bounded_n<T: Send + 'static>(
+    n: usize,
+    work: impl FnOnce(TimeLimit) -> T + Send + 'static,
+) -> Result<T, Overrun> {
+    let limit = time_limit();
+    let wait = limit.duration.saturating_mul(n.max(1) as u32) + GRACE;
+    let (tx, rx) = mpsc::sync_channel(1);
+    let job: Job = Box::new(move || {
+        DEADLINE.with(|d| d.set(Some(Instant::now() + limit.duration)));
+        // A panic drops `tx` unsent: the caller sees `Disconnected`.
+        if let Ok(out) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(limit))) {
             let _ = tx.send(out);
-        });
-    if let Err(e) = spawned {
-        return Err(Overrun::Crashed(format!(
-            "could not start an evaluation thread: {e}"
-        )));
+        }
+        DEADLINE.with(|d| d.set(None));
+    });
+    let sent = WORKER.with(|w| -> std::io::Result<Result<(), Job>> {
+        let mut w = w.borrow_mut();
+        if w.is_none() {
+            *w = Some(start_worker()?);
+        }
+        let sender = w.as_ref().expect("just set");
+        Ok(sender.send(job).map_err(|e| e.0))
+    });
+    let failed = |e: std::io::Error| {
+        Overrun::Crashed(format!("could not start an evaluation thread: {e}"))
+    };
+    match sent {
+        Ok(Ok(())) => {}
+        // The worker is gone (it cannot be, short of a bug): start a new one.
+        Ok(Err(job)) => {
+            let fresh = start_worker().map_err(failed)?;
+            let _ = fresh.send(job);
+            WORKER.with(|w| *w.borrow_mut() = Some(fresh));
+        }
+        Err(e) => return Err(failed(e)),
     }
-    match rx.recv_timeout(limit.duration + GRACE) {
+    match rx.recv_timeout(wait) {
         Ok(v) => Ok(v),
-        // The thread is left to finish on its own; its result is dropped.
-        Err(mpsc::RecvTimeoutError::Timeout) => Err(Overrun::Time(limit.exceeded_message())),
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            WORKER.with(|w| *w.borrow_mut() = None);
+            Err(Overrun::Time(limit.exceeded_message()))
+        }
         Err(mpsc::RecvTimeoutError::Disconnected) => Err(Overrun::Crashed(
             "the Rego evaluation panicked (a regorus bug); the case cannot be evaluated".into(),
         )),
     }
+}
+
+/// Starts the range builtins' deadline afresh, for the next evaluation of a job.
+pub fn restart_deadline(limit: TimeLimit) {
+    DEADLINE.with(|d| d.set(Some(Instant::now() + limit.duration)));
 }
 
 /// Sets the engine's cooperative timer to `limit` (call inside `run_bounded`).

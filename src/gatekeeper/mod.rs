@@ -569,7 +569,9 @@ pub fn check_objects(bundle: &Bundle, objects: &[(String, Value)]) -> Vec<Object
                 } else {
                     (eval::review_converted(obj, converted, "CREATE"), vec![obj])
                 };
-            let mut findings = Vec::new();
+            // Match first; then every matching template is evaluated in one bounded job.
+            let mut per_rule: Vec<(&Prepared, Vec<String>)> = Vec::new();
+            let mut to_evaluate: Vec<usize> = Vec::new();
             for p in &prepared {
                 let k = k8s(p.rule);
                 let mut matched = false;
@@ -583,22 +585,38 @@ pub fn check_objects(bundle: &Bundle, objects: &[(String, Value)]) -> Vec<Object
                 }
                 if !matched {
                     if !messages.is_empty() {
-                        findings.push(finding(p.rule, messages));
+                        per_rule.push((p, messages));
                     }
                     continue;
                 }
                 match &p.template {
                     Err(e) => messages.push(format!("evaluation error: {e}")),
-                    Ok(t) => match t.evaluate_loaded(&review, &p.params) {
-                        Ok(vs) => messages.extend(vs.into_iter().map(|v| v.msg)),
-                        Err(e) => messages.push(format!("evaluation error: {e}")),
-                    },
+                    Ok(_) => to_evaluate.push(per_rule.len()),
                 }
-                if !messages.is_empty() {
-                    messages.sort();
-                    findings.push(finding(p.rule, messages));
+                per_rule.push((p, messages));
+            }
+            let jobs: Vec<(&eval::Template, &regorus::Value)> = to_evaluate
+                .iter()
+                .filter_map(|&i| {
+                    let p = per_rule[i].0;
+                    p.template.as_ref().ok().map(|t| (t, &p.params))
+                })
+                .collect();
+            let results = eval::Template::evaluate_loaded_many(&jobs, &review);
+            for (&i, result) in to_evaluate.iter().zip(results) {
+                match result {
+                    Ok(vs) => per_rule[i].1.extend(vs.into_iter().map(|v| v.msg)),
+                    Err(e) => per_rule[i].1.push(format!("evaluation error: {e}")),
                 }
             }
+            let findings: Vec<K8sFinding> = per_rule
+                .into_iter()
+                .filter(|(_, messages)| !messages.is_empty())
+                .map(|(p, mut messages)| {
+                    messages.sort();
+                    finding(p.rule, messages)
+                })
+                .collect();
             ObjectFindings {
                 label: label.clone(),
                 findings,
