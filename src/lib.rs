@@ -8,9 +8,9 @@ pub mod diagnostics;
 pub mod model;
 pub mod names;
 pub mod spans;
+pub mod suggest;
 pub mod text;
 pub mod walk;
-pub mod suggest;
 
 pub mod source;
 

@@ -626,10 +626,16 @@ fn chapters_and_themes_linked_from_outside_are_refused() {
     );
     let err = f.build_refused();
     assert!(
-        err.contains("book.toml:8:9: error: [policybook] theme = \"../../outside\" is not a folder name"),
+        err.contains(
+            "book.toml:8:9: error: [policybook] theme = \"../../outside\" is not a folder name"
+        ),
         "{err}"
     );
-    f.edit("book.toml", "theme = \"../../outside\"", "theme = \"shiny\"");
+    f.edit(
+        "book.toml",
+        "theme = \"../../outside\"",
+        "theme = \"shiny\"",
+    );
     symlink(&f.outside("outside"), &f.root.join("themes/shiny"));
     let err = f.build_refused();
     assert!(

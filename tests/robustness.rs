@@ -39,13 +39,67 @@ fn bounded<F: FnOnce() + Send + 'static>(what: &str, f: F) -> Result<(), TestCas
 
 /// Fragments that matter to the parsers under test, spliced into valid inputs.
 const SNIPPETS: &[&str] = &[
-    "\u{feff}", "\n", "\r\n", "\t", "  ", ":", ": ", "- ", "-", "[", "]", "{", "}", "\"", "'",
-    "#", "`", "```", "```rust\n", "~~~", "{{#include ", "{{#include a.md}}", "{{#table ",
-    "{{#table tables/identities.yaml}}", "{{#include compare.md}}", "{{#include ../book.toml}}",
-    "{{#table /etc/passwd}}", "{{#table ../../../etc/passwd}}", "{{#checklist}}", "{{#policy AKS-01}}", "}}", "\\",
-    "../", "/etc/passwd", "%2e%2e", "*", "&a", "*a", "!!binary", "---\n", "...\n", "|", ">",
-    "\u{0}", "\u{202e}", "é", "😀", "<script>", "](", "[x](", "<!--", "-->", "=", "[[", "]]",
-    "true", "null", "0x", "1e999", "-1", "\"\\u0000\"",
+    "\u{feff}",
+    "\n",
+    "\r\n",
+    "\t",
+    "  ",
+    ":",
+    ": ",
+    "- ",
+    "-",
+    "[",
+    "]",
+    "{",
+    "}",
+    "\"",
+    "'",
+    "#",
+    "`",
+    "```",
+    "```rust\n",
+    "~~~",
+    "{{#include ",
+    "{{#include a.md}}",
+    "{{#table ",
+    "{{#table tables/identities.yaml}}",
+    "{{#include compare.md}}",
+    "{{#include ../book.toml}}",
+    "{{#table /etc/passwd}}",
+    "{{#table ../../../etc/passwd}}",
+    "{{#checklist}}",
+    "{{#policy AKS-01}}",
+    "}}",
+    "\\",
+    "../",
+    "/etc/passwd",
+    "%2e%2e",
+    "*",
+    "&a",
+    "*a",
+    "!!binary",
+    "---\n",
+    "...\n",
+    "|",
+    ">",
+    "\u{0}",
+    "\u{202e}",
+    "é",
+    "😀",
+    "<script>",
+    "](",
+    "[x](",
+    "<!--",
+    "-->",
+    "=",
+    "[[",
+    "]]",
+    "true",
+    "null",
+    "0x",
+    "1e999",
+    "-1",
+    "\"\\u0000\"",
 ];
 
 /// A valid text with up to eight edits: byte insertions of snippets or
@@ -134,11 +188,29 @@ fn summary_parser_never_panics() {
 
 #[test]
 fn highlighter_never_panics() {
-    let langs = prop::sample::select(&[
-        "rust", "bash", "sh", "console", "yaml", "json", "rego", "toml", "text", "powershell",
-        "", "rust,ignore", "x\u{feff}",
-    ][..]);
-    let code = prop_oneof![mutated(ARM), mutated(K8S_RULE), mutated(BOOK_TOML), ".{0,200}".prop_map(String::into_bytes)];
+    let langs = prop::sample::select(
+        &[
+            "rust",
+            "bash",
+            "sh",
+            "console",
+            "yaml",
+            "json",
+            "rego",
+            "toml",
+            "text",
+            "powershell",
+            "",
+            "rust,ignore",
+            "x\u{feff}",
+        ][..],
+    );
+    let code = prop_oneof![
+        mutated(ARM),
+        mutated(K8S_RULE),
+        mutated(BOOK_TOML),
+        ".{0,200}".prop_map(String::into_bytes)
+    ];
     runner(400)
         .run(&(langs, code), |(info, b)| {
             let t = text(&b);

@@ -179,9 +179,8 @@ pub fn run_bounded_n<T: Send + 'static>(
         let sender = w.as_ref().expect("just set");
         Ok(sender.send(job).map_err(|e| e.0))
     });
-    let failed = |e: std::io::Error| {
-        Overrun::Crashed(format!("could not start an evaluation thread: {e}"))
-    };
+    let failed =
+        |e: std::io::Error| Overrun::Crashed(format!("could not start an evaluation thread: {e}"));
     match sent {
         Ok(Ok(())) => {}
         // The worker is gone (it cannot be, short of a bug): start a new one.

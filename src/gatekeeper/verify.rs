@@ -231,8 +231,8 @@ fn is_suite(text: &str) -> bool {
 /// gator's object reader: split on "\n---", drop blank and comment-only parts,
 /// parse each as YAML.
 fn read_objects(path: &Path) -> Result<Vec<Value>, String> {
-    let text = crate::text::read_text(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let text =
+        crate::text::read_text(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let mut out = Vec::new();
     for part in text.split("\n---") {
         let meaningful = part.lines().any(|l| {

@@ -610,7 +610,10 @@ fn static_files(src_dir: &Path, root: &Path, bundle: &Bundle, d: &mut Diagnostic
         },
         // Dot-files are skipped, Markdown is read through SUMMARY.md.
         |p| {
-            let name = p.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default();
             !name.starts_with('.') && !name.ends_with(".md")
         },
     );
@@ -734,7 +737,11 @@ fn render_page(
                 Err(e) => {
                     // Never an empty page without a word.
                     let help = e.help("check that the chapter file is readable");
-                    p.diags.error(Location::new(&file, e.line_col()), format!("cannot read chapter: {e}"), help);
+                    p.diags.error(
+                        Location::new(&file, e.line_col()),
+                        format!("cannot read chapter: {e}"),
+                        help,
+                    );
                     String::new()
                 }
             };
@@ -823,8 +830,14 @@ fn render_404(
     let own_404 = if inside_source(env.src_dir, "404.md") {
         crate::text::read_text(&env.src_dir.join("404.md"))
     } else {
-        p.diags.error(Location::new(&file, (1, 1)), "`404.md` leads through a symbolic link out of the book's source folder", "copy the file in instead of linking it");
-        Err(crate::text::ReadError::Io(std::io::ErrorKind::NotFound.into()))
+        p.diags.error(
+            Location::new(&file, (1, 1)),
+            "`404.md` leads through a symbolic link out of the book's source folder",
+            "copy the file in instead of linking it",
+        );
+        Err(crate::text::ReadError::Io(
+            std::io::ErrorKind::NotFound.into(),
+        ))
     };
     match own_404 {
         Ok(t) => p.markdown(&t, &Origin::new(&file, 1)),
@@ -833,7 +846,11 @@ fn render_404(
         }
         Err(e) => {
             let help = e.help("check that 404.md is readable");
-            p.diags.error(Location::new(&file, e.line_col()), format!("cannot read 404.md: {e}"), help);
+            p.diags.error(
+                Location::new(&file, e.line_col()),
+                format!("cannot read 404.md: {e}"),
+                help,
+            );
         }
     }
     let mut ctx = PageCtx::simple(book, opts, "Page not found", "404.html", &p.html, "404");

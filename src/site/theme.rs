@@ -61,10 +61,15 @@ pub fn load(root: &Path, name: &str) -> Result<Theme, Diagnostics> {
             continue;
         }
         // Symbolic links are followed inside the project; others are errors.
-        let walked = crate::walk::walk_files(root, &base, |_| true, |p| {
-            p.strip_prefix(&base)
-                .is_ok_and(|r| r.starts_with("templates") || r.starts_with("assets"))
-        });
+        let walked = crate::walk::walk_files(
+            root,
+            &base,
+            |_| true,
+            |p| {
+                p.strip_prefix(&base)
+                    .is_ok_and(|r| r.starts_with("templates") || r.starts_with("assets"))
+            },
+        );
         for p in walked.problems {
             d.error(
                 Location::new(crate::source::relative(root, &p.path), (1, 1)),

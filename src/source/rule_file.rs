@@ -237,7 +237,11 @@ pub fn load_rule(
     });
     let at_key = |p: &str| Location::new(&file, spans.nearest_key(p));
     // Names (grammar and length) are checked in check_names; the kind's length here.
-    check_lengths(raw.kubernetes.as_ref().map(|k| k.kind.as_str()), &at, &mut d);
+    check_lengths(
+        raw.kubernetes.as_ref().map(|k| k.kind.as_str()),
+        &at,
+        &mut d,
+    );
     check_names(&raw, config, &at, &at_key, &mut d);
     if let Some(pb) = &config.policybook {
         if !pb.areas.is_empty() && !pb.areas.contains_key(&raw.area) {
