@@ -1,5 +1,5 @@
 //! Benchmark of the Azure test runner: 1,000 rule variants × 10 cases, run by
-//! `policybook::test::run`, against a bare regorus loop over the same compiled
+//! `policybook::runner::run`, against a bare regorus loop over the same compiled
 //! programs and pre-normalised inputs. Run with `cargo bench --bench azure_tests`.
 //! Prints cases per second and the ratio; a bench binary, not a timed test.
 
@@ -12,8 +12,8 @@ use regorus::rvm::RegoVM;
 
 use policybook::build::load_and_validate;
 use policybook::model::{Bundle, Rule, TestCase};
-use policybook::test::azure_eval::{compile_definition, Evaluator};
-use policybook::test::{run, Filter};
+use policybook::runner::azure_eval::{compile_definition, Evaluator};
+use policybook::runner::{run, Filter};
 
 const VARIANTS: usize = 1_000;
 const CASES: usize = 10;

@@ -7,7 +7,7 @@ use anyhow::Result;
 use crate::diagnostics::Diagnostics;
 use crate::model::Bundle;
 use crate::output::Staging;
-use crate::{azure, gatekeeper, site, source, test};
+use crate::{azure, gatekeeper, runner, site, source};
 
 /// Loads the project and runs every stage's validation. The bundle is only
 /// usable when the diagnostics hold no error.
@@ -21,14 +21,14 @@ pub fn load_and_validate(root: &Path) -> (Bundle, Diagnostics) {
 
 /// What a build produced, for the CLI's summary.
 pub struct BuildSummary {
-    pub report: test::TestReport,
+    pub report: runner::TestReport,
     pub notes: Vec<String>,
     pub site_diagnostics: Diagnostics,
 }
 
 /// Writes the bundle and the site. Nothing is written unless everything succeeded.
 pub fn build(bundle: &Bundle) -> Result<std::result::Result<BuildSummary, Diagnostics>> {
-    let report = test::run(bundle, &test::Filter::default())?;
+    let report = runner::run(bundle, &runner::Filter::default())?;
     let notes = gatekeeper::notes(bundle);
     // A policybook project stages the whole output root, with the site under `site/`;
     // a plain mdBook book stages only its site folder.

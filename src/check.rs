@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::model::Bundle;
-use crate::test::azure_eval::{Evaluator, Runner, Verdict};
+use crate::runner::azure_eval::{Evaluator, Runner, Verdict};
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Finding {

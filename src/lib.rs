@@ -1,6 +1,6 @@
 //! policybook: one source of AKS identity rules → Azure Policy, Gatekeeper,
 //! a handbook site and tests. Pipeline (imports flow one way):
-//! `source` → `model` → {`azure`, `gatekeeper`, `test`, `site`, `check`}; `build`
+//! `source` → `model` → {`azure`, `gatekeeper`, `runner`, `site`, `check`}; `build`
 //! and the binary's CLI sit on top.
 
 pub mod config;
@@ -17,7 +17,7 @@ pub mod source;
 pub mod azure;
 pub mod gatekeeper;
 pub mod site;
-pub mod test;
+pub mod runner;
 
 pub mod build;
 pub mod check;

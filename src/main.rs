@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use policybook::build::{build, load_and_validate};
-use policybook::test::{report, Filter};
+use policybook::runner::{report, Filter};
 
 /// One source of AKS identity rules: Azure Policy, Gatekeeper constraints, a handbook site, and tests.
 #[derive(Parser)]
@@ -112,10 +112,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         bundle.rules.len(),
                         out.display(),
                         r.cases.len(),
-                        r.count(policybook::test::Outcome::Pass),
+                        r.count(policybook::runner::Outcome::Pass),
                         r.cases.len()
-                            - r.count(policybook::test::Outcome::Pass)
-                            - r.count(policybook::test::Outcome::Skip),
+                            - r.count(policybook::runner::Outcome::Pass)
+                            - r.count(policybook::runner::Outcome::Skip),
                     );
                     Ok(ExitCode::SUCCESS)
                 }
@@ -132,7 +132,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 eprintln!("{} error(s); no test was run", diags.error_count());
                 return Ok(ExitCode::from(2));
             }
-            let rep = policybook::test::run(&bundle, &Filter(filter))?;
+            let rep = policybook::runner::run(&bundle, &Filter(filter))?;
             match format {
                 Format::Human => print!("{}", report::human(&rep)),
                 Format::Json => println!("{}", report::json(&rep)),

@@ -111,11 +111,11 @@ fn the_seven_controls_exist_with_their_names_and_areas() {
 #[test]
 fn every_kubernetes_case_passes() {
     let b = bundle();
-    let report = policybook::test::run(&b, &policybook::test::Filter::default()).unwrap();
+    let report = policybook::runner::run(&b, &policybook::runner::Filter::default()).unwrap();
     let k8s: Vec<_> = report
         .cases
         .iter()
-        .filter(|c| c.target == policybook::test::Target::Kubernetes)
+        .filter(|c| c.target == policybook::runner::Target::Kubernetes)
         .collect();
     assert!(k8s.len() >= 70, "only {} Kubernetes cases", k8s.len());
     let bad: Vec<String> = k8s

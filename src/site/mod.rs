@@ -30,7 +30,7 @@ use serde::Serialize;
 use crate::diagnostics::{Diagnostics, Location};
 use crate::model::Bundle;
 use crate::output::write_file;
-use crate::test::TestReport;
+use crate::runner::TestReport;
 use page::{Env, Heading, LinkRef, LinkTarget, Origin, PageBuilder, Section};
 use summary::{Item, Target};
 use util::{escape, relative, root_of};

@@ -9,7 +9,7 @@ use super::highlight::highlight;
 use super::page::{Origin, PageBuilder};
 use super::util::escape;
 use crate::model::{Bundle, Rule};
-use crate::test::{Outcome, Target, TestReport};
+use crate::runner::{Outcome, Target, TestReport};
 
 const PORTAL: &str = "https://portal.azure.com/#view/Microsoft_Azure_Policy/PolicyDetailBlade/definitionId/%2Fproviders%2FMicrosoft.Authorization%2FpolicyDefinitions%2F";
 
