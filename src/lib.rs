@@ -16,8 +16,8 @@ pub mod source;
 
 pub mod azure;
 pub mod gatekeeper;
-pub mod site;
 pub mod runner;
+pub mod site;
 
 pub mod build;
 pub mod check;

@@ -11,7 +11,7 @@
 use rayon::prelude::*;
 use serde_json::Value;
 
-use super::{CaseResult, Filter, Outcome, Target};
+use super::results::{location_text, CaseResult, Filter, Outcome, Target};
 use crate::gatekeeper::{case_parameters, eval, matcher};
 use crate::model::{Expectation, Rule, TestCase, ViolationCount};
 
@@ -68,7 +68,7 @@ pub fn run_rule(rule: &Rule, filter: &Filter) -> Vec<CaseResult> {
                 expected: expected_text(*count, message.as_deref()),
                 got: String::new(),
                 messages: vec![],
-                location: super::location_text(&t.location),
+                location: location_text(&t.location),
             };
             let template = match &template {
                 Ok(t) => t,
