@@ -619,7 +619,7 @@ fn static_files(src_dir: &Path, root: &Path, bundle: &Bundle, d: &mut Diagnostic
     );
     for p in walked.problems {
         d.error(
-            Location::new(crate::source::relative(root, &p.path), (1, 1)),
+            Location::new(crate::walk::relative(root, &p.path), (1, 1)),
             p.message,
             "point the link at a file inside the project, or replace it with the file itself",
         );

@@ -184,7 +184,7 @@ pub fn load_rule(
     config: &Config,
     aliases: &AliasCatalog,
 ) -> (Option<Rule>, Diagnostics) {
-    let file = super::relative(root, path);
+    let file = crate::walk::relative(root, path);
     let mut d = Diagnostics::default();
     let text = match crate::text::read_text(path) {
         Ok(t) => t,
