@@ -1,7 +1,7 @@
 //! policybook: one source of AKS identity rules → Azure Policy, Gatekeeper,
 //! a handbook site and tests. Pipeline (imports flow one way):
-//! `source` → `model` → {`azure`, `gatekeeper`, `runner`, `site`, `check`}; `build`
-//! and the binary's CLI sit on top.
+//! `source` → `model` → {`azure`, `gatekeeper`, `runner`, `site`, `check`}; `build`,
+//! `serve` (which rebuilds) and the binary's CLI sit on top.
 
 pub mod config;
 pub mod diagnostics;
@@ -22,3 +22,5 @@ pub mod site;
 pub mod build;
 pub mod check;
 pub mod output;
+
+pub mod serve;

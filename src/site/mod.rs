@@ -15,7 +15,6 @@ pub mod highlight;
 mod page;
 mod policies;
 pub mod search;
-pub mod serve;
 pub mod summary;
 pub mod synthetic;
 mod theme;
