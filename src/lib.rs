@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod diagnostics;
+pub mod ids;
 pub mod model;
 pub mod names;
 pub mod spans;
