@@ -20,6 +20,7 @@ const STAGES: &[(&str, &[&str])] = &[
         &[
             "config",
             "diagnostics",
+            "ids",
             "names",
             "spans",
             "suggest",

@@ -9,6 +9,7 @@
 //! files and the bundle's generated files (`files/…`). Output depends only on the
 //! inputs, never on thread count or timing.
 
+mod context;
 mod directives;
 mod files;
 pub mod highlight;
@@ -30,7 +31,8 @@ use crate::diagnostics::{Diagnostics, Location};
 use crate::model::Bundle;
 use crate::output::write_file;
 use crate::runner::TestReport;
-use page::{Env, Heading, LinkRef, LinkTarget, Origin, PageBuilder, Section};
+use context::{Env, Origin};
+use page::{Heading, LinkRef, LinkTarget, PageBuilder, Section};
 use summary::{Item, Target};
 use util::{escape, relative, root_of};
 
