@@ -11,6 +11,7 @@ mod azure_definition;
 pub mod eval;
 pub mod limits;
 pub mod matcher;
+pub mod review;
 pub mod schema;
 mod suites;
 mod template;
@@ -169,16 +170,15 @@ pub fn check_objects(bundle: &Bundle, objects: &[(String, Value)]) -> Vec<Object
             let mut to_evaluate: Vec<usize> = Vec::new();
             for p in &prepared {
                 let k = k8s(p.rule);
-                let mut matched = false;
-                let mut messages = Vec::new();
-                for o in &match_objects {
-                    match matcher::matches_indexed(&k.match_, o, &namespaces) {
-                        Ok(true) => matched = true,
-                        Ok(false) => {}
-                        Err(e) => messages.push(format!("match error: {e}")),
-                    }
-                }
-                if !matched {
+                let m = review::match_review(match_objects.iter().copied(), |o| {
+                    matcher::matches_indexed(&k.match_, o, &namespaces)
+                });
+                let mut messages: Vec<String> = m
+                    .errors
+                    .into_iter()
+                    .map(|e| format!("match error: {e}"))
+                    .collect();
+                if !m.matched {
                     if !messages.is_empty() {
                         per_rule.push((p, messages));
                     }
