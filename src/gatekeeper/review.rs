@@ -105,3 +105,67 @@ pub fn evaluate_object(
         .evaluate(&review.review, parameters, &eval::inventory(inventory))
         .map_err(ObjectError::Evaluation)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn template() -> Template {
+        Template::compile(
+            "package t\nviolation[{\"msg\": msg}] { msg := \"seen\" }",
+            &[],
+            false,
+        )
+        .unwrap()
+    }
+
+    fn pod(ns: &str) -> Value {
+        json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": ns}})
+    }
+
+    fn msgs(r: Result<Vec<Violation>, ObjectError>) -> Vec<String> {
+        r.unwrap().into_iter().map(|v| v.msg).collect()
+    }
+
+    #[test]
+    fn matched_objects_are_evaluated_and_others_skipped() {
+        let (t, p) = (template(), json!({}));
+        let kinds = json!({"kinds": [{"apiGroups": [""], "kinds": ["Pod"]}], "excludedNamespaces": ["kube-system"]});
+        let run = |o: &Value| evaluate_object(o, "CREATE", &kinds, &t, &p, &[]);
+        assert_eq!(msgs(run(&pod("a"))), ["seen"]);
+        assert!(msgs(run(&pod("kube-system"))).is_empty());
+    }
+
+    #[test]
+    fn a_match_error_is_one_autoreject_and_no_evaluation() {
+        let (t, p) = (template(), json!({}));
+        let sel = json!({"namespaceSelector": {"matchLabels": {"team": "a"}}});
+        let got = msgs(evaluate_object(&pod("x"), "CREATE", &sel, &t, &p, &[]));
+        assert_eq!(got.len(), 1);
+        assert!(got[0].starts_with("autoreject: "), "{got:?}");
+        let ns = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "x", "labels": {"team": "a"}}});
+        let got = msgs(evaluate_object(&pod("x"), "CREATE", &sel, &t, &p, &[ns]));
+        assert_eq!(got, ["seen"]);
+    }
+
+    #[test]
+    fn match_review_keeps_every_error_and_any_match() {
+        let objects = [json!(1), json!(2), json!(3)];
+        let m = match_review(&objects, |o| match o.as_u64() {
+            Some(2) => Ok(true),
+            Some(n) => Err(format!("bad {n}")),
+            None => Ok(false),
+        });
+        assert!(m.matched);
+        assert_eq!(m.errors, ["bad 1", "bad 3"]);
+    }
+
+    #[test]
+    fn a_bad_admission_review_is_a_review_error() {
+        let bad =
+            json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": 7});
+        let got = evaluate_object(&bad, "CREATE", &json!({}), &template(), &json!({}), &[]);
+        assert!(matches!(got, Err(ObjectError::Review(_))), "{got:?}");
+    }
+}
