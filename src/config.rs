@@ -6,6 +6,8 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use crate::text::line_col;
+
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
@@ -253,19 +255,6 @@ impl Config {
     pub fn html_option(&self, key: &str) -> Option<&str> {
         self.output.get("html")?.get(key)?.as_str()
     }
-}
-
-/// 1-based (line, column) of a byte offset, counting columns in characters.
-pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let col = before
-        .rsplit('\n')
-        .next()
-        .map(|l| l.chars().count())
-        .unwrap_or(0)
-        + 1;
-    (line, col)
 }
 
 /// The `[output.html]` keys mdBook defines, with their types. `Config::output`

@@ -206,7 +206,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })
         }
         Command::Serve { port } => {
-            policybook::site::serve::serve(&root, port)?;
+            policybook::serve::serve(&root, port)?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -198,6 +198,30 @@ pub enum ViolationCount {
     Exactly(usize),
 }
 
+impl ViolationCount {
+    /// `violations:` as rule files and gator suites write it: `yes`/`true`,
+    /// `no`/`false` or a non-negative whole number. `None` for anything else.
+    pub fn parse(v: &Value) -> Option<ViolationCount> {
+        match v {
+            Value::String(s) if s == "yes" => Some(ViolationCount::Yes),
+            Value::String(s) if s == "no" => Some(ViolationCount::No),
+            Value::Bool(true) => Some(ViolationCount::Yes),
+            Value::Bool(false) => Some(ViolationCount::No),
+            Value::Number(n) => n.as_u64().map(|n| ViolationCount::Exactly(n as usize)),
+            _ => None,
+        }
+    }
+
+    /// Whether `n` violations (those matching the message, if any) satisfy the count.
+    pub fn holds(self, n: usize) -> bool {
+        match self {
+            ViolationCount::Yes => n >= 1,
+            ViolationCount::No => n == 0,
+            ViolationCount::Exactly(k) => n == k,
+        }
+    }
+}
+
 /// The alias catalog: raw provider-shape JSON (for regorus) plus a lower-cased
 /// name index for validation.
 #[derive(Debug, Clone, Default)]

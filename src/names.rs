@@ -198,7 +198,7 @@ pub fn check_book_toml(text: &str) -> Diagnostics {
         return d;
     };
     let at = |s: &Spanned<String>| {
-        Location::new("book.toml", crate::config::line_col(text, s.span().start))
+        Location::new("book.toml", crate::text::line_col(text, s.span().start))
     };
     let mut check = |v: &Option<Spanned<String>>, key: &str, g: &Grammar| {
         if let Some(v) = v {

@@ -93,7 +93,7 @@ pub fn decode_text(bytes: Vec<u8>) -> Result<String, ReadError> {
             // Everything before `offset` is valid, so it can be counted in characters.
             let valid = std::str::from_utf8(&bytes[..offset]).unwrap_or_default();
             let valid = valid.strip_prefix(BOM).unwrap_or(valid);
-            let (line, column) = crate::config::line_col(valid, valid.len());
+            let (line, column) = line_col(valid, valid.len());
             let utf16 = bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]);
             Err(ReadError::NotUtf8 {
                 line,
@@ -108,6 +108,19 @@ pub fn decode_text(bytes: Vec<u8>) -> Result<String, ReadError> {
 /// Drops a leading byte-order mark from text that is already decoded.
 pub fn strip_bom(s: &str) -> &str {
     s.strip_prefix(BOM).unwrap_or(s)
+}
+
+/// 1-based (line, column) of a byte offset, counting columns in characters.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count())
+        .unwrap_or(0)
+        + 1;
+    (line, col)
 }
 
 #[cfg(test)]

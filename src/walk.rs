@@ -7,6 +7,15 @@ use std::path::{Path, PathBuf};
 
 use walkdir::{DirEntry, WalkDir};
 
+/// Path of `p` relative to `root`, `/`-separated, for messages.
+pub fn relative(root: &Path, p: &Path) -> String {
+    let rel = p.strip_prefix(root).unwrap_or(p);
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 /// Files found, sorted, and the links (or unreadable entries) that were not followed.
 #[derive(Debug, Default)]
 pub struct Walked {

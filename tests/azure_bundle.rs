@@ -69,7 +69,7 @@ fn one_definition_per_arm_control_with_the_contracted_envelope() {
         let p = &d["properties"];
         assert_eq!(
             d["name"],
-            policybook::azure::definition_guid(id),
+            policybook::ids::definition_guid(id),
             "{id}: name is the UUID v5 of the id"
         );
         assert_eq!(p["policyType"], "Custom");
@@ -101,14 +101,14 @@ fn one_definition_per_arm_control_with_the_contracted_envelope() {
 fn definition_names_are_uuid_v5_of_a_fixed_namespace() {
     // Fixed forever: changing them would orphan every deployed definition.
     assert_eq!(
-        policybook::azure::definition::guid_namespace().to_string(),
+        policybook::ids::guid_namespace().to_string(),
         "3f6cdd0a-bcfe-5544-ba9a-12339bea7c6e"
     );
-    let g = policybook::azure::definition_guid("AKS-01");
+    let g = policybook::ids::definition_guid("AKS-01");
     assert_eq!(g.len(), 36);
     assert_eq!(&g[14..15], "5", "version nibble of a v5 UUID");
-    assert_ne!(g, policybook::azure::definition_guid("AKS-02"));
-    assert_eq!(g, policybook::azure::definition_guid("AKS-01"));
+    assert_ne!(g, policybook::ids::definition_guid("AKS-02"));
+    assert_eq!(g, policybook::ids::definition_guid("AKS-01"));
 }
 
 #[test]

@@ -233,10 +233,7 @@ fn kubernetes_definitions_embed_exactly_the_template() {
         }
         assert!(gatekeeper::gatekeeper_only_note(r).is_none());
         let p = &def["properties"];
-        assert_eq!(
-            def["name"],
-            json!(policybook::azure::definition_guid(&r.id))
-        );
+        assert_eq!(def["name"], json!(policybook::ids::definition_guid(&r.id)));
         assert_eq!(p["mode"], "Microsoft.Kubernetes.Data");
         assert_eq!(p["policyType"], "Custom");
         assert_eq!(p["metadata"]["controlId"], json!(r.id));

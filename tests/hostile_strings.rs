@@ -298,7 +298,7 @@ fn one_line(s: &str) -> String {
 /// The az calls deploy.sh must make, computed from the sources above.
 fn expected_calls(t: &Texts, azure_dir: &Path, scope: &[&str]) -> Vec<Vec<String>> {
     let here = azure_dir.display().to_string();
-    let guid = policybook::azure::definition_guid;
+    let guid = policybook::ids::definition_guid;
     let definition = |id: &str, file: &str, dn: &str, desc: &str, mode: &str, version: &str| {
         let mut v: Vec<String> = vec![
             "policy".into(),

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
-use policybook::site::serve::{
+use policybook::serve::{
     check_host, check_segment, parse_request, resolve, serve_static, Method, Reject, Request,
     Resolved, MAX_CONNECTIONS, MAX_HEADERS, MAX_WAITERS,
 };

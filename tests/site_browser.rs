@@ -355,7 +355,7 @@ fn handbook_in_headless_chromium() {
         return;
     };
     let (_tmp, site, kubelet_pages, policy_page) = build_site();
-    let addr = policybook::site::serve::serve_static(site.clone()).unwrap();
+    let addr = policybook::serve::serve_static(site.clone()).unwrap();
     let base = format!("http://{addr}/");
     let mut b = Browser::launch(&exe);
 

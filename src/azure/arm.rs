@@ -12,17 +12,6 @@ use crate::model::Bundle;
 pub const POLICY_API_VERSION: &str = "2025-11-01";
 const ASSIGNMENT_API_VERSION: &str = "2024-04-01";
 
-/// An ARM (and Azure Policy) expression string literal: `'…'` with each `'`
-/// doubled. Every value placed inside a `[...]` expression goes through this.
-pub fn string_literal(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
-}
-
-/// `[parameters('name')]`, the name written as a string literal.
-pub fn parameters_expression(name: &str) -> String {
-    format!("[parameters({})]", string_literal(name))
-}
-
 /// Whether ARM evaluates `s` as an expression: it starts with `[` and ends with
 /// `]`. A literal of that shape is written with a doubled `[[`; a string that
 /// starts with `[` but does not end with `]` is a literal already and ARM keeps

@@ -1,19 +1,8 @@
 //! One Azure Policy definition per rule: the envelope every deployment route uses.
 
-use serde_json::{json, Map, Value};
-use uuid::Uuid;
-
+use crate::ids::definition_guid;
 use crate::model::{AzureRule, Bundle, Rule};
-
-/// The namespace of definition names: UUID v5 of the DNS name `policybook`.
-pub fn guid_namespace() -> Uuid {
-    Uuid::new_v5(&Uuid::NAMESPACE_DNS, b"policybook")
-}
-
-/// Deterministic definition name: UUID v5 of the namespace above and the control id.
-pub fn definition_guid(control_id: &str) -> String {
-    Uuid::new_v5(&guid_namespace(), control_id.as_bytes()).to_string()
-}
+use serde_json::{json, Map, Value};
 
 /// `{name, properties{…}}` of the rule's ARM-mode definition.
 pub fn definition_json(bundle: &Bundle, rule: &Rule, azure: &AzureRule) -> Value {

@@ -3,9 +3,9 @@
 
 use serde_json::{json, Map, Value};
 
-use super::arm::{parameters_expression, string_literal};
 use super::definition::NamedDefinition;
 use crate::config::{DeploymentScope, PolicybookConfig};
+use crate::ids::{parameters_expression, string_literal};
 use crate::model::Bundle;
 
 /// How the set refers to its definitions.

@@ -12,7 +12,7 @@ use regorus::languages::azure_policy::aliases::AliasRegistry;
 use regorus::languages::azure_policy::{compiler, parser};
 use regorus::{Rc, Source};
 
-pub use definition::{all_definitions, definition_guid, definition_json, NamedDefinition};
+pub use definition::{all_definitions, definition_json, NamedDefinition};
 
 use crate::diagnostics::Diagnostics;
 use crate::model::{AliasCatalog, Bundle};

@@ -4,442 +4,38 @@
 //! evaluation shared by `policybook test`, `check` and `verify`.
 //!
 //! Every output is a pure function of the model with a stable key order.
+//! This file writes them and runs `check`'s evaluation; what they are built
+//! from lives in `template` and `azure_definition`.
 
+mod azure_definition;
 pub mod eval;
 pub mod limits;
 pub mod matcher;
+pub mod review;
 pub mod schema;
 mod suites;
+mod template;
 mod validate;
 pub mod verify;
 pub mod yaml;
 
 use std::collections::BTreeMap;
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
-use crate::model::{Bundle, KubernetesRule, Rule};
+use crate::model::{Bundle, Rule};
 use crate::output::Staging;
+use template::k8s;
 
+pub use azure_definition::{
+    default_effect, gatekeeper_only_note, kubernetes_definition, kubernetes_definition_json,
+    match_groups_kinds, notes,
+};
+pub use template::{
+    case_parameters, constraint_value, constraint_value_with, constraint_yaml, inventory_kinds,
+    parameters_schema, template_name, template_value, template_yaml, SYSTEM_NAMESPACES, TARGET,
+};
 pub use validate::validate;
-
-/// The Gatekeeper target every template and constraint uses.
-pub const TARGET: &str = "admission.k8s.gatekeeper.sh";
-/// Namespaces every policybook constraint leaves alone.
-pub const SYSTEM_NAMESPACES: &[&str] = &["kube-system", "gatekeeper-system"];
-
-fn k8s(rule: &Rule) -> &KubernetesRule {
-    rule.kubernetes
-        .as_ref()
-        .expect("only called for rules with a `kubernetes:` section")
-}
-
-/// `metadata.name` of the rule's ConstraintTemplate: the lower-cased CRD kind.
-pub fn template_name(rule: &Rule) -> String {
-    k8s(rule).kind.to_ascii_lowercase()
-}
-
-/// `(group, version, kind)` triples the Rego reads from `data.inventory`
-/// (`data.inventory.namespace[ns]["v1"]["ServiceAccount"]`, `…cluster["v1"]["Namespace"]`).
-pub fn inventory_kinds(k: &KubernetesRule) -> Vec<(String, String, String)> {
-    let re = regex::Regex::new(
-        r#"data\.inventory\.(?:cluster|namespace\[[^\]]*\])\[\s*"([^"]*)"\s*\]\[\s*"([^"]+)"\s*\]"#,
-    )
-    .expect("valid regex");
-    let mut out: Vec<(String, String, String)> = Vec::new();
-    for src in std::iter::once(&k.rego).chain(k.libs.iter()) {
-        for c in re.captures_iter(src) {
-            let (g, v) = eval::split_api_version(&c[1]);
-            let t = (g, v, c[2].to_string());
-            if !out.contains(&t) {
-                out.push(t);
-            }
-        }
-    }
-    out
-}
-
-/// The `metadata.gatekeeper.sh/requires-sync-data` annotation value (the
-/// gatekeeper-library shape: a quoted JSON list of lists of GVK sets).
-fn requires_sync_data(k: &KubernetesRule) -> String {
-    let kinds = inventory_kinds(k);
-    let reqs: Vec<Value> = if kinds.is_empty() {
-        vec![json!([{"groups": ["*"], "versions": ["*"], "kinds": ["*"]}])]
-    } else {
-        kinds
-            .iter()
-            .map(|(g, v, kind)| json!([{"groups": [g], "versions": [v], "kinds": [kind]}]))
-            .collect()
-    };
-    format!("\"{}\"", Value::Array(reqs))
-}
-
-/// The parameters' OpenAPI v3 schema (`type: object`, one property per parameter).
-pub fn parameters_schema(k: &KubernetesRule) -> Value {
-    json!({"type": "object", "properties": Value::Object(k.parameters.clone())})
-}
-
-/// The ConstraintTemplate as a JSON value (key order as emitted).
-pub fn template_value(rule: &Rule) -> Value {
-    let k = k8s(rule);
-    let mut annotations = Map::new();
-    annotations.insert("metadata.gatekeeper.sh/title".into(), json!(rule.title));
-    annotations.insert("metadata.gatekeeper.sh/version".into(), json!(rule.version));
-    annotations.insert("description".into(), json!(one_line(&rule.summary)));
-    if k.uses_inventory() {
-        annotations.insert(
-            "metadata.gatekeeper.sh/requires-sync-data".into(),
-            json!(requires_sync_data(k)),
-        );
-    }
-    let mut crd_spec = Map::new();
-    crd_spec.insert("names".into(), json!({"kind": k.kind}));
-    if !k.parameters.is_empty() {
-        crd_spec.insert(
-            "validation".into(),
-            json!({"openAPIV3Schema": parameters_schema(k)}),
-        );
-    }
-    let mut target = Map::new();
-    target.insert("target".into(), json!(TARGET));
-    target.insert("rego".into(), json!(k.rego));
-    if !k.libs.is_empty() {
-        target.insert("libs".into(), json!(k.libs));
-    }
-    json!({
-        "apiVersion": "templates.gatekeeper.sh/v1",
-        "kind": "ConstraintTemplate",
-        "metadata": {"name": template_name(rule), "annotations": annotations},
-        "spec": {
-            "crd": {"spec": crd_spec},
-            "targets": [target],
-        },
-    })
-}
-
-/// The ConstraintTemplate YAML (`dist/gatekeeper/templates/<kind>.yaml`).
-pub fn template_yaml(rule: &Rule) -> String {
-    yaml::to_yaml(&template_value(rule))
-}
-
-/// The Constraint as a JSON value, with `parameters` replacing the defaults when given.
-pub fn constraint_value_with(rule: &Rule, name: &str, parameters: &Map<String, Value>) -> Value {
-    let k = k8s(rule);
-    let mut spec = Map::new();
-    spec.insert("enforcementAction".into(), json!(k.enforcement_action));
-    spec.insert("match".into(), k.match_.clone());
-    if !parameters.is_empty() {
-        spec.insert("parameters".into(), Value::Object(parameters.clone()));
-    }
-    json!({
-        "apiVersion": "constraints.gatekeeper.sh/v1beta1",
-        "kind": k.kind,
-        "metadata": {"name": name, "annotations": {"policybook/control-id": rule.id}},
-        "spec": spec,
-    })
-}
-
-/// The Constraint as a JSON value.
-pub fn constraint_value(rule: &Rule) -> Value {
-    constraint_value_with(rule, &rule.name, &k8s(rule).default_parameters())
-}
-
-/// The Constraint YAML (`dist/gatekeeper/constraints/<name>.yaml`).
-pub fn constraint_yaml(rule: &Rule) -> String {
-    yaml::to_yaml(&constraint_value(rule))
-}
-
-/// The parameters a case's constraint carries: defaults, then the case's overrides.
-pub fn case_parameters(k: &KubernetesRule, overrides: &Map<String, Value>) -> Map<String, Value> {
-    let mut p = k.default_parameters();
-    for (name, v) in overrides {
-        p.insert(name.clone(), v.clone());
-    }
-    p
-}
-
-fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_string()
-    } else {
-        let mut t: String = s.chars().take(max - 1).collect();
-        t.push('…');
-        t
-    }
-}
-
-/// The one-line note the build prints for a rule that ships Gatekeeper-only
-/// (its Rego reads `data.inventory`, which the Azure Policy add-on refuses).
-pub fn gatekeeper_only_note(rule: &Rule) -> Option<String> {
-    let k = rule.kubernetes.as_ref()?;
-    if !k.uses_inventory() {
-        return None;
-    }
-    Some(format!(
-        "{} ({}) reads data.inventory, which the Azure Policy add-on does not support: it ships as Gatekeeper only (dist/gatekeeper), with no Microsoft.Kubernetes.Data definition",
-        rule.id, rule.name
-    ))
-}
-
-/// The notes of every Gatekeeper-only rule, in rule order.
-pub fn notes(bundle: &Bundle) -> Vec<String> {
-    bundle
-        .rules
-        .iter()
-        .filter_map(gatekeeper_only_note)
-        .collect()
-}
-
-/// Azure parameter type of an OpenAPI type.
-fn azure_type(schema: &Value) -> &'static str {
-    match schema.get("type").and_then(Value::as_str) {
-        Some("array") => "Array",
-        Some("boolean") => "Boolean",
-        Some("integer") => "Integer",
-        Some("number") => "Float",
-        Some("object") => "Object",
-        _ => "String",
-    }
-}
-
-/// The built-in definitions' `labelSelector` parameter schema.
-fn label_selector_schema() -> Value {
-    json!({
-        "description": "A label selector is a label query over a set of resources. The result of matchLabels and matchExpressions are ANDed. An empty label selector matches all resources.",
-        "type": "object",
-        "properties": {
-            "matchLabels": {
-                "description": "matchLabels is a map of {key,value} pairs.",
-                "type": "object",
-                "additionalProperties": {"type": "string"},
-                "minProperties": 1
-            },
-            "matchExpressions": {
-                "description": "matchExpressions is a list of values, a key, and an operator.",
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "key": {"description": "key is the label key that the selector applies to.", "type": "string"},
-                        "operator": {
-                            "description": "operator represents a key's relationship to a set of values.",
-                            "type": "string",
-                            "enum": ["In", "NotIn", "Exists", "DoesNotExist"]
-                        },
-                        "values": {
-                            "description": "values is an array of string values. If the operator is In or NotIn, the values array must be non-empty. If the operator is Exists or DoesNotExist, the values array must be empty.",
-                            "type": "array",
-                            "items": {"type": "string"}
-                        }
-                    },
-                    "required": ["key", "operator"],
-                    "additionalProperties": false
-                },
-                "minItems": 1
-            }
-        },
-        "additionalProperties": false
-    })
-}
-
-/// `apiGroups` and `kinds` of the match (first-seen order, de-duplicated).
-pub fn match_groups_kinds(k: &KubernetesRule) -> (Vec<String>, Vec<String>) {
-    let mut groups: Vec<String> = Vec::new();
-    let mut kinds: Vec<String> = Vec::new();
-    for entry in k
-        .match_
-        .get("kinds")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        for g in entry
-            .get("apiGroups")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-        {
-            if !groups.iter().any(|x| x == g) {
-                groups.push(g.to_string());
-            }
-        }
-        for kd in entry
-            .get("kinds")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-        {
-            if !kinds.iter().any(|x| x == kd) {
-                kinds.push(kd.to_string());
-            }
-        }
-    }
-    (groups, kinds)
-}
-
-/// The Azure effect a constraint's enforcementAction corresponds to.
-// Capitalised like the ARM effects: Azure reads effect names without case, and
-// EPAC's definition schema accepts only the capitalised spellings.
-pub fn default_effect(enforcement_action: &str) -> &'static str {
-    match enforcement_action {
-        "deny" => "Deny",
-        _ => "Audit",
-    }
-}
-
-/// The `Microsoft.Kubernetes.Data` definition of a Kubernetes rule, or `None`
-/// for rules without `kubernetes:` and for Gatekeeper-only (inventory) rules.
-pub fn kubernetes_definition(bundle: &Bundle, rule: &Rule) -> Option<Value> {
-    let k = rule.kubernetes.as_ref()?;
-    if k.uses_inventory() {
-        return None;
-    }
-    let (api_groups, kinds) = match_groups_kinds(k);
-    let m = &k.match_;
-    let excluded = m.get("excludedNamespaces").cloned().unwrap_or_else(|| {
-        json!([
-            "kube-system",
-            "gatekeeper-system",
-            "azure-arc",
-            "azure-extensions-usage-system"
-        ])
-    });
-    let namespaces = m.get("namespaces").cloned().unwrap_or_else(|| json!([]));
-    let label_selector = m.get("labelSelector").cloned().unwrap_or_else(|| json!({}));
-
-    let mut params = Map::new();
-    params.insert(
-        "effect".into(),
-        json!({
-            "type": "String",
-            "metadata": {
-                "displayName": "Effect",
-                "description": "'audit' reports violations (Gatekeeper dryrun), 'deny' rejects them at admission, 'disabled' turns the policy off. See https://aka.ms/kubepolicydoc"
-            },
-            "allowedValues": ["Audit", "Deny", "Disabled"],
-            "defaultValue": default_effect(&k.enforcement_action),
-        }),
-    );
-    params.insert(
-        "excludedNamespaces".into(),
-        json!({
-            "type": "Array",
-            "metadata": {
-                "displayName": "Namespace exclusions",
-                "description": "List of Kubernetes namespaces to exclude from policy evaluation. System namespaces \"kube-system\", \"gatekeeper-system\" and \"azure-arc\" are always excluded by design."
-            },
-            "defaultValue": excluded,
-        }),
-    );
-    params.insert(
-        "namespaces".into(),
-        json!({
-            "type": "Array",
-            "metadata": {
-                "displayName": "Namespace inclusions",
-                "description": "List of Kubernetes namespaces to only include in policy evaluation. An empty list means the policy is applied to all resources in all namespaces."
-            },
-            "defaultValue": namespaces,
-        }),
-    );
-    params.insert(
-        "labelSelector".into(),
-        json!({
-            "type": "Object",
-            "metadata": {
-                "displayName": "Kubernetes label selector",
-                "description": "Label query to select Kubernetes resources for policy evaluation. An empty label selector matches all Kubernetes resources."
-            },
-            "defaultValue": label_selector,
-            "schema": label_selector_schema(),
-        }),
-    );
-    let mut values = Map::new();
-    for (name, schema) in &k.parameters {
-        let mut p = Map::new();
-        p.insert("type".into(), json!(azure_type(schema)));
-        let description = schema
-            .get("description")
-            .and_then(Value::as_str)
-            .unwrap_or(name);
-        p.insert(
-            "metadata".into(),
-            json!({"displayName": name, "description": description}),
-        );
-        if let Some(d) = schema.get("default") {
-            p.insert("defaultValue".into(), d.clone());
-        }
-        if let Some(e) = schema.get("enum") {
-            p.insert("allowedValues".into(), e.clone());
-        }
-        if azure_type(schema) == "Object" {
-            p.insert("schema".into(), schema.clone());
-        }
-        params.insert(name.clone(), Value::Object(p));
-        values.insert(
-            name.clone(),
-            json!(crate::azure::arm::parameters_expression(name)),
-        );
-    }
-
-    let mut details = Map::new();
-    details.insert(
-        "templateInfo".into(),
-        json!({"sourceType": "Base64Encoded", "content": base64_encode(template_yaml(rule).as_bytes())}),
-    );
-    details.insert("apiGroups".into(), json!(api_groups));
-    details.insert("kinds".into(), json!(kinds));
-    details.insert("namespaces".into(), json!("[parameters('namespaces')]"));
-    details.insert(
-        "excludedNamespaces".into(),
-        json!("[parameters('excludedNamespaces')]"),
-    );
-    details.insert(
-        "labelSelector".into(),
-        json!("[parameters('labelSelector')]"),
-    );
-    if !values.is_empty() {
-        details.insert("values".into(), Value::Object(values));
-    }
-    let category = bundle
-        .config
-        .policybook
-        .as_ref()
-        .map(|p| p.initiative.category.clone())
-        .unwrap_or_else(|| "Kubernetes".into());
-    Some(json!({
-        "name": crate::azure::definition_guid(&rule.id),
-        "properties": {
-            "displayName": truncate(&rule.title, 128),
-            "description": truncate(&one_line(&rule.summary), 512),
-            "policyType": "Custom",
-            "mode": "Microsoft.Kubernetes.Data",
-            "metadata": {"version": rule.version, "category": category, "controlId": rule.id},
-            "parameters": params,
-            "policyRule": {
-                "if": {"field": "type", "in": ["Microsoft.Kubernetes/connectedClusters", "Microsoft.ContainerService/managedClusters"]},
-                "then": {"effect": "[parameters('effect')]", "details": details},
-            },
-        },
-    }))
-}
-
-/// As [`kubernetes_definition`], `Value::Null` when the rule has none
-/// (no `kubernetes:` section, or Gatekeeper-only: see [`gatekeeper_only_note`]).
-pub fn kubernetes_definition_json(bundle: &Bundle, rule: &Rule) -> Value {
-    kubernetes_definition(bundle, rule).unwrap_or(Value::Null)
-}
-
-fn base64_encode(bytes: &[u8]) -> String {
-    use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD.encode(bytes)
-}
 
 /// Writes `gatekeeper/templates/`, `constraints/`, `kustomization.yaml` and
 /// `suites/` into the staging folder.
@@ -574,16 +170,15 @@ pub fn check_objects(bundle: &Bundle, objects: &[(String, Value)]) -> Vec<Object
             let mut to_evaluate: Vec<usize> = Vec::new();
             for p in &prepared {
                 let k = k8s(p.rule);
-                let mut matched = false;
-                let mut messages = Vec::new();
-                for o in &match_objects {
-                    match matcher::matches_indexed(&k.match_, o, &namespaces) {
-                        Ok(true) => matched = true,
-                        Ok(false) => {}
-                        Err(e) => messages.push(format!("match error: {e}")),
-                    }
-                }
-                if !matched {
+                let m = review::match_review(match_objects.iter().copied(), |o| {
+                    matcher::matches_indexed(&k.match_, o, &namespaces)
+                });
+                let mut messages: Vec<String> = m
+                    .errors
+                    .into_iter()
+                    .map(|e| format!("match error: {e}"))
+                    .collect();
+                if !m.matched {
                     if !messages.is_empty() {
                         per_rule.push((p, messages));
                     }

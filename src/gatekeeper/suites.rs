@@ -9,7 +9,8 @@
 
 use serde_json::{json, Map, Value};
 
-use super::{case_parameters, constraint_value_with, k8s, template_name, yaml};
+use super::template::{case_parameters, constraint_value_with, k8s, template_name};
+use super::yaml;
 use crate::model::{Expectation, Rule, TestCase, ViolationCount};
 
 /// A file-name-safe form of a case name.

@@ -251,7 +251,7 @@ fn validate_rule(rule: &Rule, source: Option<&str>) -> Diagnostics {
     }
 
     // test overrides
-    let full = super::parameters_schema(k);
+    let full = super::template::parameters_schema(k);
     for (i, t) in rule.tests.iter().enumerate() {
         if !t.expect.is_kubernetes() {
             continue;

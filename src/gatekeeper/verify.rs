@@ -14,7 +14,8 @@ use rayon::prelude::*;
 use serde_json::{json, Map, Value};
 
 use super::eval::{self, Template};
-use super::matcher;
+use super::review::{self, ObjectError};
+use crate::model::ViolationCount;
 use crate::spans::SpanIndex;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -622,52 +623,22 @@ fn run_case(
     if assertions.is_empty() {
         return Err(vec![format!("{}: assertions must be non-empty", at(cp))]);
     }
-    let review = if eval::is_admission_review(&obj) {
-        eval::review_for_admission(&obj).map_err(|e| {
-            vec![format!(
-                "{}: object `{opath}`: {e}",
-                at(&format!("{cp}.object"))
-            )]
-        })?
-    } else {
-        eval::Review {
-            review: eval::review_for_object(&obj, ""),
-            match_objects: vec![obj.clone()],
-        }
-    };
-    let namespaces: Vec<Value> = inventory_objs
-        .iter()
-        .filter(|o| eval::group_kind(o) == (String::new(), "Namespace".to_string()))
-        .cloned()
-        .collect();
-    let mut results: Vec<eval::Violation> = Vec::new();
-    let mut matched = false;
-    for o in &review.match_objects {
-        match matcher::matches(match_, o, &namespaces) {
-            Ok(true) => matched = true,
-            Ok(false) => {}
-            Err(e) => {
-                results.push(eval::Violation {
-                    msg: format!("autoreject: {e}"),
-                    details: Value::Null,
-                });
-                matched = false;
-                break;
+    let results =
+        match review::evaluate_object(&obj, "", match_, template, parameters, &inventory_objs) {
+            Ok(vs) => vs,
+            Err(ObjectError::Review(e)) => {
+                return Err(vec![format!(
+                    "{}: object `{opath}`: {e}",
+                    at(&format!("{cp}.object"))
+                )])
             }
-        }
-    }
-    if matched {
-        let inventory = eval::inventory(&inventory_objs);
-        match template.evaluate(&review.review, parameters, &inventory) {
-            Ok(vs) => results = vs,
-            Err(e) => {
+            Err(ObjectError::Evaluation(e)) => {
                 return Err(vec![format!(
                     "{}: evaluation error: {e}",
                     at(&format!("{cp}.object"))
                 )])
             }
-        }
-    }
+        };
     let mut ok = true;
     let mut msgs = Vec::new();
     for (ai, a) in assertions.iter().enumerate() {
@@ -686,23 +657,18 @@ fn run_case(
         };
         let n = eval::count_matching(&results, re.as_ref());
         let want = a.get("violations").cloned().unwrap_or(json!("yes"));
-        let (holds, want_text) = match &want {
-            Value::Number(x) if x.as_u64().is_some() => {
-                let k = x.as_u64().expect("checked") as usize;
-                (n == k, format!("{k}"))
-            }
-            Value::String(s) if s == "yes" => (n >= 1, "at least 1".into()),
-            Value::String(s) if s == "no" => (n == 0, "0".into()),
-            Value::Bool(true) => (n >= 1, "at least 1".into()),
-            Value::Bool(false) => (n == 0, "0".into()),
-            other => {
-                return Err(vec![format!(
-                    "{}: `violations: {other}` is not yes, no or a non-negative count",
-                    at(&ap)
-                )])
-            }
+        let Some(count) = ViolationCount::parse(&want) else {
+            return Err(vec![format!(
+                "{}: `violations: {want}` is not yes, no or a non-negative count",
+                at(&ap)
+            )]);
         };
-        if !holds {
+        let want_text = match count {
+            ViolationCount::Yes => "at least 1".to_string(),
+            ViolationCount::No => "0".to_string(),
+            ViolationCount::Exactly(k) => k.to_string(),
+        };
+        if !count.holds(n) {
             ok = false;
             let what = match &re {
                 Some(r) => format!("violations matching /{}/", r.as_str()),

@@ -10,7 +10,7 @@ use regorus::rvm::RegoVM;
 use regorus::Rc;
 use serde_json::{json, Map, Value};
 
-use super::{CaseResult, Filter, Outcome, Target};
+use super::results::{CaseResult, Filter, Outcome, Target};
 use crate::azure;
 use crate::model::{self, Bundle, Expectation, Rule};
 

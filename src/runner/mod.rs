@@ -5,94 +5,13 @@
 pub mod azure_eval;
 pub mod rego;
 pub mod report;
+mod results;
 
 use rayon::prelude::*;
 
-use crate::diagnostics::Location;
-use crate::model::{Bundle, Rule};
+use crate::model::Bundle;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Target {
-    Azure,
-    Kubernetes,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Outcome {
-    Pass,
-    Fail,
-    /// The case could not be evaluated (compile or runtime error).
-    Error,
-    Skip,
-}
-
-/// The verdict of one test case.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct CaseResult {
-    pub rule_id: String,
-    pub rule_name: String,
-    pub case: String,
-    /// Index of the case in the rule's `tests:` list.
-    #[serde(skip)]
-    pub index: usize,
-    pub target: Target,
-    pub outcome: Outcome,
-    /// What the case expects, as written for people (`Audit`, `none`, `violations: 1`).
-    pub expected: String,
-    /// What evaluation produced, in the same words.
-    pub got: String,
-    /// Violation messages or the error text.
-    pub messages: Vec<String>,
-    /// `file:line:col` of the case.
-    pub location: String,
-}
-
-impl CaseResult {
-    pub fn passed(&self) -> bool {
-        self.outcome == Outcome::Pass
-    }
-}
-
-/// All verdicts of one run, ordered by rule id then case order.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-pub struct TestReport {
-    pub cases: Vec<CaseResult>,
-}
-
-impl TestReport {
-    pub fn count(&self, o: Outcome) -> usize {
-        self.cases.iter().filter(|c| c.outcome == o).count()
-    }
-
-    pub fn all_passed(&self) -> bool {
-        self.cases
-            .iter()
-            .all(|c| matches!(c.outcome, Outcome::Pass | Outcome::Skip))
-    }
-
-    /// The verdicts of one rule, in case order.
-    pub fn for_rule<'a>(&'a self, rule_id: &'a str) -> impl Iterator<Item = &'a CaseResult> + 'a {
-        self.cases.iter().filter(move |c| c.rule_id == rule_id)
-    }
-}
-
-/// Which cases to run: a substring of `<id> <rule name> <case name>`, ignoring case.
-#[derive(Debug, Clone, Default)]
-pub struct Filter(pub Option<String>);
-
-impl Filter {
-    pub fn selects(&self, rule: &Rule, case: &str) -> bool {
-        match &self.0 {
-            None => true,
-            Some(f) => {
-                let hay = format!("{} {} {}", rule.id, rule.name, case).to_lowercase();
-                hay.contains(&f.to_lowercase())
-            }
-        }
-    }
-}
+pub use results::{location_text, CaseResult, Filter, Outcome, Target, TestReport};
 
 /// Runs every selected case of every rule. Rules compile once; cases run in parallel.
 pub fn run(bundle: &Bundle, filter: &Filter) -> anyhow::Result<TestReport> {
@@ -115,9 +34,4 @@ pub fn run(bundle: &Bundle, filter: &Filter) -> anyhow::Result<TestReport> {
     Ok(TestReport {
         cases: per_rule.into_iter().flatten().collect(),
     })
-}
-
-/// `file:line:col` text of a case location.
-pub fn location_text(l: &Location) -> String {
-    l.to_string()
 }

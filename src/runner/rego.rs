@@ -7,12 +7,13 @@
 //! overrides); `data.inventory` holds the case's `inventory:` objects. One
 //! engine is compiled per rule and cloned per case; cases run in parallel.
 //! A Rego evaluation error is an `Error` outcome, never counted as a violation.
+//! Review, match and evaluation are `gatekeeper::review`'s, as for `verify` and `check`.
 
 use rayon::prelude::*;
 use serde_json::Value;
 
-use super::{CaseResult, Filter, Outcome, Target};
-use crate::gatekeeper::{case_parameters, eval, matcher};
+use super::results::{location_text, CaseResult, Filter, Outcome, Target};
+use crate::gatekeeper::{case_parameters, eval, review};
 use crate::model::{Expectation, Rule, TestCase, ViolationCount};
 
 /// `violations: yes`, `violations: 2`, with ` matching /re/` when a message is expected.
@@ -25,15 +26,6 @@ pub fn expected_text(count: ViolationCount, message: Option<&str>) -> String {
     match message {
         Some(m) => format!("violations: {c} matching /{m}/"),
         None => format!("violations: {c}"),
-    }
-}
-
-/// Whether `n` results (those matching the message) satisfy the count.
-pub fn count_holds(count: ViolationCount, n: usize) -> bool {
-    match count {
-        ViolationCount::Yes => n >= 1,
-        ViolationCount::No => n == 0,
-        ViolationCount::Exactly(k) => n == k,
     }
 }
 
@@ -68,7 +60,7 @@ pub fn run_rule(rule: &Rule, filter: &Filter) -> Vec<CaseResult> {
                 expected: expected_text(*count, message.as_deref()),
                 got: String::new(),
                 messages: vec![],
-                location: super::location_text(&t.location),
+                location: location_text(&t.location),
             };
             let template = match &template {
                 Ok(t) => t,
@@ -92,7 +84,7 @@ pub fn run_rule(rule: &Rule, filter: &Filter) -> Vec<CaseResult> {
                         Some(_) => format!("violations: {} ({n} matching)", results.len()),
                         None => format!("violations: {}", results.len()),
                     };
-                    r.outcome = if count_holds(*count, n) {
+                    r.outcome = if count.holds(n) {
                         Outcome::Pass
                     } else {
                         Outcome::Fail
@@ -114,36 +106,14 @@ pub fn evaluate_case(
     template: &eval::Template,
 ) -> Result<Vec<eval::Violation>, String> {
     let k = rule.kubernetes.as_ref().expect("a Kubernetes rule");
-    let obj = t.input.value();
-    let review = if eval::is_admission_review(obj) {
-        eval::review_for_admission(obj)?
-    } else {
-        eval::Review::of_object(obj, "CREATE")
-    };
-    let namespaces: Vec<Value> = t
-        .inventory
-        .iter()
-        .filter(|o| eval::group_kind(o) == (String::new(), "Namespace".to_string()))
-        .cloned()
-        .collect();
-    let mut matched = false;
-    for o in &review.match_objects {
-        // A match error is an autoreject in Gatekeeper: one violation.
-        match matcher::matches(&k.match_, o, &namespaces) {
-            Ok(true) => matched = true,
-            Ok(false) => {}
-            Err(e) => {
-                return Ok(vec![eval::Violation {
-                    msg: format!("autoreject: {e}"),
-                    details: Value::Null,
-                }]);
-            }
-        }
-    }
-    if !matched {
-        return Ok(vec![]);
-    }
     let params = Value::Object(case_parameters(k, &t.parameters));
-    let inventory = eval::inventory(&t.inventory);
-    template.evaluate(&review.review, &params, &inventory)
+    review::evaluate_object(
+        t.input.value(),
+        "CREATE",
+        &k.match_,
+        template,
+        &params,
+        &t.inventory,
+    )
+    .map_err(|e| e.to_string())
 }

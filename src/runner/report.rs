@@ -1,6 +1,6 @@
 //! Reporters for a `TestReport`: human text, JSON and JUnit XML.
 
-use super::{Outcome, TestReport};
+use super::results::{Outcome, TestReport};
 
 /// One line per failing case with expected vs got and its place, then a summary line.
 pub fn human(r: &TestReport) -> String {

@@ -5,10 +5,26 @@
 use serde::Deserialize;
 use serde_yaml::Value;
 
-use super::page::{Origin, PageBuilder};
+use super::context::{Env, Origin};
 use super::util::escape;
-use crate::diagnostics::Location;
+use crate::diagnostics::{Diagnostics, Location};
 use crate::spans::SpanIndex;
+
+/// What a directive needs from the page it renders into. The page builder
+/// implements it, so directives do not import the page.
+pub trait Host<'e> {
+    /// What every page of the build shares.
+    fn env(&self) -> &'e Env<'e>;
+    fn diags(&mut self) -> &mut Diagnostics;
+    /// Inline Markdown (a table cell) as (page, print page) HTML.
+    fn inline_markdown(&mut self, text: &str, origin: &Origin) -> (String, String);
+    /// Block Markdown (a table's notes) as (page, print page) HTML.
+    fn block_markdown(&mut self, text: &str, origin: &Origin) -> (String, String);
+    /// Text for the page's search sections only.
+    fn text_only(&mut self, t: &str);
+    /// Hrefs (page, print page) to another page of the site by output path.
+    fn page_href(&self, target_out: &str, anchor: Option<&str>) -> (String, String);
+}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -33,12 +49,12 @@ fn cell_text(v: &Value) -> Option<String> {
 
 /// `{{#table path}}`: path relative to the book's source folder; the file must be
 /// inside the project folder, also once symbolic links are followed.
-pub fn table(p: &mut PageBuilder, path: &str, loc: Location) -> (String, String) {
+pub fn table<'e, H: Host<'e>>(p: &mut H, path: &str, loc: Location) -> (String, String) {
     let env = p.env();
     let root = &env.bundle.root;
     let boundary = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-    let outside = |p: &mut PageBuilder, loc: Location, why: &str| {
-        p.diags.error(
+    let outside = |p: &mut H, loc: Location, why: &str| {
+        p.diags().error(
             loc,
             format!("bad table path `{path}`: {why}"),
             format!(
@@ -61,7 +77,7 @@ pub fn table(p: &mut PageBuilder, path: &str, loc: Location) -> (String, String)
     let real = match root.join(&file).canonicalize() {
         Ok(r) => r,
         Err(e) => {
-            p.diags.error(
+            p.diags().error(
                 loc,
                 format!("cannot read table data `{path}`: {e}"),
                 "the path is relative to the book's source folder",
@@ -79,7 +95,7 @@ pub fn table(p: &mut PageBuilder, path: &str, loc: Location) -> (String, String)
     let text = match crate::text::read_text(&real) {
         Ok(t) => t,
         Err(e) => {
-            p.diags.error(
+            p.diags().error(
                 loc,
                 format!("cannot read table data `{path}`: {e}"),
                 "the path is relative to the book's source folder",
@@ -97,7 +113,7 @@ pub fn table(p: &mut PageBuilder, path: &str, loc: Location) -> (String, String)
             let msg = e.to_string();
             let msg = msg.split(" at line ").next().unwrap_or(&msg);
             let msg = without_quoted_text(msg);
-            p.diags.error(Location::new(&file, (line, col)), format!("bad table data: {msg}"), "a table file has `caption`, `columns: [..]`, `rows: [[..], ..]` and optional `notes`");
+            p.diags().error(Location::new(&file, (line, col)), format!("bad table data: {msg}"), "a table file has `caption`, `columns: [..]`, `rows: [[..], ..]` and optional `notes`");
             return Default::default();
         }
     };
@@ -105,7 +121,7 @@ pub fn table(p: &mut PageBuilder, path: &str, loc: Location) -> (String, String)
     let at = |path: &str| Location::new(&file, spans.nearest(path));
     let mut ok = true;
     if data.columns.is_empty() {
-        p.diags.error(
+        p.diags().error(
             at("columns"),
             "a table needs at least one column",
             "list the column headings under `columns:`",
@@ -114,7 +130,7 @@ pub fn table(p: &mut PageBuilder, path: &str, loc: Location) -> (String, String)
     }
     for (i, row) in data.rows.iter().enumerate() {
         if row.len() != data.columns.len() {
-            p.diags.error(
+            p.diags().error(
                 at(&format!("rows.{i}")),
                 format!(
                     "row {} has {} cell(s) but the table has {} column(s)",
@@ -128,7 +144,7 @@ pub fn table(p: &mut PageBuilder, path: &str, loc: Location) -> (String, String)
         }
         for (j, c) in row.iter().enumerate() {
             if cell_text(c).is_none() {
-                p.diags.error(
+                p.diags().error(
                     at(&format!("rows.{i}.{j}")),
                     "a table cell must be text, a number or a boolean",
                     "quote the cell's text",
@@ -139,7 +155,7 @@ pub fn table(p: &mut PageBuilder, path: &str, loc: Location) -> (String, String)
     }
     for (j, c) in data.columns.iter().enumerate() {
         if cell_text(c).is_none() {
-            p.diags.error(
+            p.diags().error(
                 at(&format!("columns.{j}")),
                 "a column heading must be text",
                 "quote the heading",
@@ -184,10 +200,7 @@ pub fn table(p: &mut PageBuilder, path: &str, loc: Location) -> (String, String)
     a.push_str("</tbody></table></div>\n");
     b.push_str("</tbody></table></div>\n");
     if let Some(n) = &data.notes {
-        let before = (p.html.len(), p.print.len());
-        p.markdown(n, &origin_at("notes"));
-        let x = p.html.split_off(before.0);
-        let y = p.print.split_off(before.1);
+        let (x, y) = p.block_markdown(n, &origin_at("notes"));
         a.push_str(&format!("<div class=\"table-notes\">{x}</div>\n"));
         b.push_str(&format!("<div class=\"table-notes\">{y}</div>\n"));
     }
@@ -220,11 +233,11 @@ fn without_quoted_text(msg: &str) -> String {
 }
 
 /// `{{#checklist area…}}`: the checklist lines of the rules in these areas.
-pub fn checklist(p: &mut PageBuilder, args: &str, loc: Location) -> (String, String) {
+pub fn checklist<'e, H: Host<'e>>(p: &mut H, args: &str, loc: Location) -> (String, String) {
     let env = p.env();
     let bundle = env.bundle;
     let Some(pb) = &bundle.config.policybook else {
-        p.diags.error(
+        p.diags().error(
             loc,
             "`{{#checklist}}` needs a policybook project",
             "add a [policybook] table to book.toml, or remove the directive",
@@ -233,7 +246,7 @@ pub fn checklist(p: &mut PageBuilder, args: &str, loc: Location) -> (String, Str
     };
     let areas: Vec<&str> = args.split_whitespace().collect();
     if areas.is_empty() {
-        p.diags.error(
+        p.diags().error(
             loc,
             "`{{#checklist}}` names no area",
             "write `{{#checklist <area> [<area>…]}}` with area keys from book.toml",
@@ -247,7 +260,7 @@ pub fn checklist(p: &mut PageBuilder, args: &str, loc: Location) -> (String, Str
         let rules: Vec<_> = bundle.rules.iter().filter(|r| r.area == area).collect();
         if rules.is_empty() && !pb.areas.contains_key(area) {
             let known: Vec<&str> = pb.areas.keys().map(String::as_str).collect();
-            p.diags.error(
+            p.diags().error(
                 loc.clone(),
                 format!("unknown area `{area}` in `{{{{#checklist}}}}`"),
                 format!("use one of: {}", known.join(", ")),

@@ -9,13 +9,13 @@
 //! files and the bundle's generated files (`files/…`). Output depends only on the
 //! inputs, never on thread count or timing.
 
+mod context;
 mod directives;
 mod files;
 pub mod highlight;
 mod page;
 mod policies;
 pub mod search;
-pub mod serve;
 pub mod summary;
 pub mod synthetic;
 mod theme;
@@ -31,7 +31,8 @@ use crate::diagnostics::{Diagnostics, Location};
 use crate::model::Bundle;
 use crate::output::write_file;
 use crate::runner::TestReport;
-use page::{Env, Heading, LinkRef, LinkTarget, Origin, PageBuilder, Section};
+use context::{Env, Origin};
+use page::{Heading, LinkRef, LinkTarget, PageBuilder, Section};
 use summary::{Item, Target};
 use util::{escape, relative, root_of};
 
@@ -619,7 +620,7 @@ fn static_files(src_dir: &Path, root: &Path, bundle: &Bundle, d: &mut Diagnostic
     );
     for p in walked.problems {
         d.error(
-            Location::new(crate::source::relative(root, &p.path), (1, 1)),
+            Location::new(crate::walk::relative(root, &p.path), (1, 1)),
             p.message,
             "point the link at a file inside the project, or replace it with the file itself",
         );

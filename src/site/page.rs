@@ -14,12 +14,13 @@ use std::sync::Arc;
 
 use pulldown_cmark::{CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
+use super::context::{Env, Origin};
+use super::directives::{self, Host};
 use super::highlight;
 use super::util::{
     escape, html_path, is_external, join, percent_decode, relative, slug, IdSet, LineIndex,
 };
 use crate::diagnostics::{Diagnostics, Location};
-use crate::model::Bundle;
 
 pub fn options() -> Options {
     Options::ENABLE_TABLES
@@ -29,60 +30,6 @@ pub fn options() -> Options {
         | Options::ENABLE_HEADING_ATTRIBUTES
         | Options::ENABLE_GFM
         | Options::ENABLE_DEFINITION_LIST
-}
-
-/// What every page of one build shares.
-pub struct Env<'a> {
-    pub bundle: &'a Bundle,
-    /// The book's source folder on disk.
-    pub src_dir: &'a Path,
-    /// The same, relative to the project root (`content`), for messages.
-    pub src_rel: &'a str,
-    /// Whether the policy pages exist (SUMMARY lists `policybook:policies`).
-    pub policy_pages: bool,
-}
-
-/// Where the lines of a Markdown text came from (a page, an included file, a YAML field).
-#[derive(Clone, Debug)]
-pub struct Origin {
-    segments: Vec<Segment>,
-}
-
-#[derive(Clone, Debug)]
-struct Segment {
-    /// Byte offset in the text where this segment starts.
-    start: usize,
-    file: Arc<str>,
-    /// 1-based line in `file` of the segment's first line.
-    line: usize,
-}
-
-impl Origin {
-    pub fn new(file: &str, first_line: usize) -> Origin {
-        Origin {
-            segments: vec![Segment {
-                start: 0,
-                file: file.into(),
-                line: first_line,
-            }],
-        }
-    }
-
-    fn push(&mut self, start: usize, file: Arc<str>, line: usize) {
-        self.segments.push(Segment { start, file, line });
-    }
-
-    fn locate(&self, text: &str, li: &LineIndex, offset: usize) -> Location {
-        let idx = self.segments.partition_point(|s| s.start <= offset).max(1) - 1;
-        let seg = &self.segments[idx];
-        let (l0, _) = li.locate(text, seg.start);
-        let (l, col) = li.locate(text, offset);
-        Location {
-            file: seg.file.to_string(),
-            line: seg.line + (l - l0),
-            column: col,
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -561,22 +508,45 @@ impl<'e> PageBuilder<'e> {
             .trim();
         let (name, args) = inner.split_once(char::is_whitespace).unwrap_or((inner, ""));
         match name {
-            "table" => super::directives::table(self, args.trim(), loc),
-            "checklist" => super::directives::checklist(self, args, loc),
+            "table" => directives::table(self, args.trim(), loc),
+            "checklist" => directives::checklist(self, args, loc),
             other => {
                 self.diags.error(loc, format!("unknown directive `{{{{#{other}}}}}`"), "use `{{#table tables/<file>.yaml}}`, `{{#checklist <area>…}}` or `{{#include <file>}}`; write `\\{{#…}}` for the literal text");
                 (String::new(), String::new())
             }
         }
     }
+}
 
-    pub fn env(&self) -> &'e Env<'e> {
+/// What the directives use of the page they render into.
+impl<'e> Host<'e> for PageBuilder<'e> {
+    fn env(&self) -> &'e Env<'e> {
         self.env
     }
 
-    /// Tag wrapping text in a page's sections (`{{#checklist}}` output).
-    pub fn text_only(&mut self, t: &str) {
+    fn diags(&mut self) -> &mut Diagnostics {
+        &mut self.diags
+    }
+
+    fn inline_markdown(&mut self, text: &str, origin: &Origin) -> (String, String) {
+        PageBuilder::inline_markdown(self, text, origin)
+    }
+
+    fn block_markdown(&mut self, text: &str, origin: &Origin) -> (String, String) {
+        let before = (self.html.len(), self.print.len());
+        self.markdown(text, origin);
+        let page = self.html.split_off(before.0);
+        let print = self.print.split_off(before.1);
+        (page, print)
+    }
+
+    /// Text in the page's sections (`{{#checklist}}` output).
+    fn text_only(&mut self, t: &str) {
         self.text(t);
+    }
+
+    fn page_href(&self, target_out: &str, anchor: Option<&str>) -> (String, String) {
+        PageBuilder::page_href(self, target_out, anchor)
     }
 }
 
@@ -868,13 +838,7 @@ fn expand_in(
         let (expanded, inc_origin) = expand_in(&c, &r, env, &inc_file, diags, depth + 1, st);
         st.chain.pop();
         let base = out.len();
-        for s in inc_origin.segments {
-            origin.push(
-                base + s.start,
-                s.file,
-                s.line + range_first(range).saturating_sub(1),
-            );
-        }
+        origin.append(base, inc_origin, range_first(range).saturating_sub(1));
         out.push_str(&expanded);
         // The rest of the including line and what follows come from the page again.
         let (l_end, _) = li.locate(text, end);

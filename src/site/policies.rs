@@ -4,9 +4,10 @@
 
 use serde_json::Value;
 
+use super::context::Origin;
 use super::files::GeneratedFile;
 use super::highlight::highlight;
-use super::page::{Origin, PageBuilder};
+use super::page::PageBuilder;
 use super::util::escape;
 use crate::model::{Bundle, Rule};
 use crate::runner::{Outcome, Target, TestReport};

@@ -72,7 +72,7 @@ pub fn load(root: &Path, name: &str) -> Result<Theme, Diagnostics> {
         );
         for p in walked.problems {
             d.error(
-                Location::new(crate::source::relative(root, &p.path), (1, 1)),
+                Location::new(crate::walk::relative(root, &p.path), (1, 1)),
                 p.message,
                 "point the link at a file inside the project, or replace it with the file itself",
             );

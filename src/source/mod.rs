@@ -14,6 +14,7 @@ use serde_json::Value;
 use crate::config::Config;
 use crate::diagnostics::{Diagnostics, Location};
 use crate::model::{AliasCatalog, Bundle, Rule};
+use crate::walk::relative;
 
 /// A loaded project: the bundle of every rule that loaded cleanly, plus the
 /// problems found. Callers must not write outputs while `diagnostics` has errors.
@@ -236,13 +237,4 @@ fn load_aliases(root: &Path, rel: &str, diagnostics: &mut Diagnostics) -> AliasC
     }
     catalog.json = text;
     catalog
-}
-
-/// Path of `p` relative to `root`, `/`-separated, for messages.
-pub fn relative(root: &Path, p: &Path) -> String {
-    let rel = p.strip_prefix(root).unwrap_or(p);
-    rel.components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
 }

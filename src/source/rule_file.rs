@@ -184,7 +184,7 @@ pub fn load_rule(
     config: &Config,
     aliases: &AliasCatalog,
 ) -> (Option<Rule>, Diagnostics) {
-    let file = super::relative(root, path);
+    let file = crate::walk::relative(root, path);
     let mut d = Diagnostics::default();
     let text = match crate::text::read_text(path) {
         Ok(t) => t,
@@ -480,15 +480,7 @@ fn test_case(
             Expectation::Effect(s)
         }
         RawExpect::Violations(v) => {
-            let count = match &v.violations {
-                Value::String(s) if s == "yes" => Some(ViolationCount::Yes),
-                Value::String(s) if s == "no" => Some(ViolationCount::No),
-                Value::Bool(true) => Some(ViolationCount::Yes),
-                Value::Bool(false) => Some(ViolationCount::No),
-                Value::Number(n) => n.as_u64().map(|n| ViolationCount::Exactly(n as usize)),
-                _ => None,
-            };
-            let count = count.unwrap_or_else(|| {
+            let count = ViolationCount::parse(&v.violations).unwrap_or_else(|| {
                 d.error(
                     at(&format!("{p}.expect.violations")),
                     format!("`violations: {}` is not yes, no or a count", v.violations),
