@@ -3,7 +3,7 @@
 //! parameter schemas, Kubernetes-mode definitions carrying exactly the template,
 //! suites that replay every case, deterministic bytes.
 
-mod common;
+use crate::common;
 
 use base64::Engine as _;
 use policybook::gatekeeper;

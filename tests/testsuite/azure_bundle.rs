@@ -1,7 +1,7 @@
 //! The Azure side of the bundle, built from the repository's own rules:
 //! the output contract, schema validation, ARM escaping and determinism.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::Path;
