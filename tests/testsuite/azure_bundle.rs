@@ -114,7 +114,11 @@ fn definition_names_are_uuid_v5_of_a_fixed_namespace() {
         "56fb97d9-f364-5bcf-8c3e-cce79c6dcb96"
     );
     for id in ARM_CONTROLS {
-        assert_eq!(policybook::azure::definition_guid(id), expected_guid(id), "{id}");
+        assert_eq!(
+            policybook::azure::definition_guid(id),
+            expected_guid(id),
+            "{id}"
+        );
     }
 }
 

@@ -248,7 +248,11 @@ fn kubernetes_definitions_embed_exactly_the_template() {
             "{}",
             r.id
         );
-        assert_eq!(p["parameters"]["effect"]["defaultValue"], "Deny", "{}", r.id);
+        assert_eq!(
+            p["parameters"]["effect"]["defaultValue"], "Deny",
+            "{}",
+            r.id
+        );
         assert_eq!(
             p["parameters"]["excludedNamespaces"]["defaultValue"],
             json!(["kube-system", "gatekeeper-system"])
