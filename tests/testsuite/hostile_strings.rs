@@ -4,7 +4,7 @@
 //! must hold only well-formed expressions. Ids and names outside the grammar
 //! are refused by `build` at their place, and nothing is written.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

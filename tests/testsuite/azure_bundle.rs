@@ -1,7 +1,7 @@
 //! The Azure side of the bundle, built from the repository's own rules:
 //! the output contract, schema validation, ARM escaping and determinism.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -69,7 +69,7 @@ fn one_definition_per_arm_control_with_the_contracted_envelope() {
         let p = &d["properties"];
         assert_eq!(
             d["name"],
-            policybook::ids::definition_guid(id),
+            expected_guid(id),
             "{id}: name is the UUID v5 of the id"
         );
         assert_eq!(p["policyType"], "Custom");
@@ -107,8 +107,26 @@ fn definition_names_are_uuid_v5_of_a_fixed_namespace() {
     let g = policybook::ids::definition_guid("AKS-01");
     assert_eq!(g.len(), 36);
     assert_eq!(&g[14..15], "5", "version nibble of a v5 UUID");
-    assert_ne!(g, policybook::ids::definition_guid("AKS-02"));
-    assert_eq!(g, policybook::ids::definition_guid("AKS-01"));
+    // Computed outside policybook (Python's uuid.uuid5 over the namespace above).
+    assert_eq!(g, "6ce98da6-85d3-50a8-ae39-2dbdca403468");
+    assert_eq!(
+        policybook::ids::definition_guid("AKS-02"),
+        "56fb97d9-f364-5bcf-8c3e-cce79c6dcb96"
+    );
+    for id in ARM_CONTROLS {
+        assert_eq!(
+            policybook::ids::definition_guid(id),
+            expected_guid(id),
+            "{id}"
+        );
+    }
+}
+
+/// The definition name of a control, computed here rather than by policybook:
+/// UUID v5 of the fixed namespace and the control id.
+fn expected_guid(id: &str) -> String {
+    let ns = uuid::Uuid::parse_str("3f6cdd0a-bcfe-5544-ba9a-12339bea7c6e").unwrap();
+    uuid::Uuid::new_v5(&ns, id.as_bytes()).to_string()
 }
 
 #[test]
@@ -446,7 +464,38 @@ fn outputs_are_byte_identical_whatever_the_thread_count() {
 
 #[test]
 fn every_alias_the_rules_use_resolves_in_the_shipped_catalog() {
-    let (bundle, _) = load_and_validate(&repo_root());
+    let problems = alias_problems(&repo_root());
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+#[test]
+fn a_misspelt_alias_is_caught() {
+    // The same check over a copy with one alias misspelt must fail, as
+    // `policybook build` does.
+    let tmp = common::copy_project(&["book.toml", "policies"]);
+    let rule = tmp.path().join("policies/aks-entra-integration.yaml");
+    let text = std::fs::read_to_string(&rule).unwrap();
+    let good = "Microsoft.ContainerService/managedClusters/aadProfile.managed";
+    assert!(text.contains(good));
+    std::fs::write(&rule, text.replace(good, &format!("{good}d"))).unwrap();
+    let problems = alias_problems(tmp.path());
+    assert!(
+        problems.iter().any(|p| p.contains("aadProfile.managedd")),
+        "{problems:#?}"
+    );
+}
+
+/// Everything wrong with the aliases of the project at `root`: error diagnostics
+/// from loading it, aliases the rules use that the catalog lacks, and ARM
+/// definitions regorus cannot compile against the catalog. Empty when all is well.
+fn alias_problems(root: &Path) -> Vec<String> {
+    let (bundle, diags) = load_and_validate(root);
+    let mut problems = Vec::new();
+    if diags.has_errors() {
+        // A rule with an unknown alias is dropped from the bundle, so the checks
+        // below would never see it: the diagnostics must count.
+        problems.push(format!("the rules load with errors:\n{diags}"));
+    }
     let mut used = std::collections::BTreeSet::new();
     for rule in bundle.rules.iter().filter(|r| r.azure.is_some()) {
         let mut fields = Vec::new();
@@ -462,22 +511,24 @@ fn every_alias_the_rules_use_resolves_in_the_shipped_catalog() {
                 .filter(|f| !policybook::source::is_builtin_field(f)),
         );
     }
-    assert!(used.len() >= 15, "{used:?}");
-    assert!(
-        used.contains("Microsoft.ContainerService/managedClusters/identityProfile"),
-        "aliases inside expressions count"
-    );
+    if used.len() < 15 {
+        problems.push(format!("only {} aliases used: {used:?}", used.len()));
+    }
+    if !used.contains("Microsoft.ContainerService/managedClusters/identityProfile") {
+        problems.push("aliases inside expressions count".into());
+    }
     for alias in &used {
-        assert!(
-            bundle.aliases.contains(alias),
-            "alias {alias} is in policies/aliases.json"
-        );
+        if !bundle.aliases.contains(alias) {
+            problems.push(format!("alias {alias} is not in policies/aliases.json"));
+        }
     }
     // And regorus accepts the catalog and resolves them: every ARM definition compiles.
     let registry = policybook::azure::alias_registry(&bundle.aliases).unwrap();
     for rule in bundle.rules.iter().filter(|r| r.azure.is_some()) {
         let def = policybook::azure::definition_json(&bundle, rule, rule.azure.as_ref().unwrap());
-        policybook::azure::compile(&rule.name, &def.to_string(), &registry)
-            .unwrap_or_else(|e| panic!("{}: {e}", rule.id));
+        if let Err(e) = policybook::azure::compile(&rule.name, &def.to_string(), &registry) {
+            problems.push(format!("{}: {e}", rule.id));
+        }
     }
+    problems
 }

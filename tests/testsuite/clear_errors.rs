@@ -2,7 +2,7 @@
 //! word: byte-order marks, text that is not UTF-8, wrongly typed `[output.html]`
 //! keys, over-long rule names, `verify` with no suites, and symbolic links.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

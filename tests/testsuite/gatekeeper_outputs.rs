@@ -3,7 +3,7 @@
 //! parameter schemas, Kubernetes-mode definitions carrying exactly the template,
 //! suites that replay every case, deterministic bytes.
 
-mod common;
+use crate::common;
 
 use base64::Engine as _;
 use policybook::gatekeeper;
@@ -237,15 +237,18 @@ fn kubernetes_definitions_embed_exactly_the_template() {
         assert_eq!(p["mode"], "Microsoft.Kubernetes.Data");
         assert_eq!(p["policyType"], "Custom");
         assert_eq!(p["metadata"]["controlId"], json!(r.id));
-        // Azure reads effect names without case; the lead capitalises them for EPAC.
-        let lower = |v: &Value| v.to_string().to_lowercase();
+        // Azure reads effect names without case, but EPAC needs them capitalised:
+        // compare exactly.
         assert_eq!(
-            lower(&p["parameters"]["effect"]["allowedValues"]),
-            lower(&json!(["audit", "deny", "disabled"]))
+            p["parameters"]["effect"]["allowedValues"],
+            json!(["Audit", "Deny", "Disabled"]),
+            "{}",
+            r.id
         );
         assert_eq!(
-            lower(&p["parameters"]["effect"]["defaultValue"]),
-            "\"deny\""
+            p["parameters"]["effect"]["defaultValue"], "Deny",
+            "{}",
+            r.id
         );
         assert_eq!(
             p["parameters"]["excludedNamespaces"]["defaultValue"],
@@ -310,9 +313,9 @@ fn kubernetes_definitions_embed_exactly_the_template() {
 
 #[test]
 fn effect_default_follows_enforcement_action() {
-    assert!(gatekeeper::default_effect("deny").eq_ignore_ascii_case("deny"));
-    assert!(gatekeeper::default_effect("dryrun").eq_ignore_ascii_case("audit"));
-    assert!(gatekeeper::default_effect("warn").eq_ignore_ascii_case("audit"));
+    assert_eq!(gatekeeper::default_effect("deny"), "Deny");
+    assert_eq!(gatekeeper::default_effect("dryrun"), "Audit");
+    assert_eq!(gatekeeper::default_effect("warn"), "Audit");
 }
 
 #[test]

@@ -4,7 +4,7 @@
 //! limit (it used to run for minutes). Each run has a deadline, so a hang
 //! fails the test instead of blocking it.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Command, Stdio};

@@ -5,7 +5,7 @@
 //! assertion: a case that hangs is reported instead of blocking CI).
 //! The serve request parser has its own property test beside the serve tests.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::sync::mpsc;
@@ -154,12 +154,12 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-const BOOK_TOML: &str = include_str!("../book.toml");
-const SUMMARY: &str = include_str!("../content/SUMMARY.md");
-const RULE: &str = include_str!("fixtures/site/policy-project/policies/acr-admin.yaml");
-const K8S_RULE: &str = include_str!("fixtures/site/policy-project/policies/k8s-sa.yaml");
-const CHAPTER: &str = include_str!("fixtures/site/policy-project/content/compare.md");
-const ARM: &str = include_str!("../policies/samples/arm/acr/open-registry.json");
+const BOOK_TOML: &str = include_str!("../../book.toml");
+const SUMMARY: &str = include_str!("../../content/SUMMARY.md");
+const RULE: &str = include_str!("../fixtures/site/policy-project/policies/acr-admin.yaml");
+const K8S_RULE: &str = include_str!("../fixtures/site/policy-project/policies/k8s-sa.yaml");
+const CHAPTER: &str = include_str!("../fixtures/site/policy-project/content/compare.md");
+const ARM: &str = include_str!("../../policies/samples/arm/acr/open-registry.json");
 const MANIFESTS: &str = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: a, namespace: default}\n  spec:\n    serviceAccountName: default\n    containers: [{name: c, image: contoso.azurecr.io/app:1}]\n- apiVersion: v1\n  kind: ServiceAccount\n  metadata: {name: sa, namespace: apps, annotations: {azure.workload.identity/client-id: x}}\n";
 
 #[test]
@@ -264,7 +264,7 @@ fn rule_loader_never_panics_on_kubernetes_rules() {
 
 #[test]
 fn project_book_toml_never_panics_the_loader() {
-    let seed = include_str!("fixtures/site/policy-project/book.toml");
+    let seed = include_str!("../fixtures/site/policy-project/book.toml");
     runner(120)
         .run(&hostile(seed), |b| load_with("book.toml", b))
         .unwrap();

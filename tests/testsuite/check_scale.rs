@@ -4,7 +4,7 @@
 //! streaming ARM reader keeps findings and places (and reports malformed JSON at
 //! its line:col); and did-you-mean stays bounded on absurd names.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Command, Stdio};

@@ -1,7 +1,7 @@
 //! The handbook site generator on real fixture books: a plain mdBook book with
 //! parts, nested chapters and drafts; a policybook project with generated policy
 //! pages; a book with broken links; and generated books of growing size.
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -2,7 +2,7 @@
 //! and write nothing. The fixture project (tests/fixtures/gatekeeper/project)
 //! builds; each file under tests/fixtures/gatekeeper/bad/ replaces its rule.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

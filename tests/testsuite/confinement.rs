@@ -4,7 +4,7 @@
 //! through symbolic links); include chains are finite and bounded.
 //! Every refused input exits 2 and leaves every file as it was.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -3,7 +3,7 @@
 //! inventory, several assertions per case, skips, CEL-only templates, `--run`,
 //! JSON counts, exit codes and `file:line` errors.
 
-mod common;
+use crate::common;
 
 use policybook::gatekeeper::verify;
 use serde_json::Value;

@@ -1,7 +1,7 @@
 //! Bad rule sources: each gets a `file:line:col` error saying what is wrong and
 //! what to do, exit code 2, and `dist/` stays exactly as it was.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

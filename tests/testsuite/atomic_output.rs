@@ -3,7 +3,7 @@
 //! build, and a build killed at any moment leaves `dist/` as the complete previous
 //! build or the complete new one.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};

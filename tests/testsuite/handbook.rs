@@ -2,7 +2,7 @@
 //! page and in at least one chapter, every comparison table renders from its data
 //! file, every page is reachable, and the misconceptions page covers DESIGN.md's list.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -1,7 +1,7 @@
 //! `policybook test` (reporters, filter, failures) and `policybook check`
 //! (input shapes, findings, exit codes) through the real binary.
 
-mod common;
+use crate::common;
 
 use common::{copy_tree, policybook, repo_root};
 

@@ -1,0 +1,26 @@
+//! The integration tests, as one test binary (as mdBook does): each module was
+//! once its own `tests/*.rs` binary, each linking regorus, tera and jsonschema.
+//! They now share one process, so a test that changes process-wide state (the
+//! environment, the current directory, the Rego time limit) must not run
+//! beside the others; today none does in-process (the CLI runs as a child).
+
+mod common;
+
+mod architecture;
+mod atomic_output;
+mod azure_bundle;
+mod bad_inputs;
+mod check_scale;
+mod clear_errors;
+mod cli_test_and_check;
+mod confinement;
+mod gatekeeper_bad_inputs;
+mod gatekeeper_outputs;
+mod gatekeeper_verify;
+mod handbook;
+mod hostile_strings;
+mod rego_limits;
+mod robustness;
+mod serve_security;
+mod site_browser;
+mod site_render;
