@@ -24,6 +24,8 @@ struct Run {
     ok: bool,
 }
 
+// The child is reaped by `wait4` below (for its rusage), not by `Child::wait`.
+#[allow(clippy::zombie_processes)]
 fn run(cmd: &mut Command) -> Run {
     use std::os::unix::process::ExitStatusExt;
     let start = Instant::now();

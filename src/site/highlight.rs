@@ -657,10 +657,11 @@ mod tests {
             "p := {\"a\": 1} # c\n",
             "\"k\": [1,2]",
         ];
+        let tags = regex::Regex::new("<[^>]+>").unwrap();
         for lang in ["bash", "yaml", "json", "rego", "toml", "text"] {
             for s in samples {
                 let h = highlight(lang, s);
-                let stripped = regex::Regex::new("<[^>]+>").unwrap().replace_all(&h, "");
+                let stripped = tags.replace_all(&h, "");
                 let unescaped = stripped
                     .replace("&quot;", "\"")
                     .replace("&#39;", "'")

@@ -275,9 +275,9 @@ pub fn render(bundle: &Bundle, report: &TestReport, out: &Path) -> anyhow::Resul
         use std::io::Write as _;
         w.write_all(head.as_bytes())?;
         for (spec, p) in plan.pages.iter().zip(&mut pages) {
-            write!(
+            writeln!(
                 w,
-                "<section class=\"print-chapter\" id=\"{}\">\n",
+                "<section class=\"print-chapter\" id=\"{}\">",
                 escape(&page::print_id(&spec.out))
             )?;
             w.write_all(std::mem::take(&mut p.print).as_bytes())?;

@@ -672,6 +672,10 @@ pub const MAX_INCLUDE_DEPTH: usize = 10;
 /// Bytes a chapter may grow to through `{{#include}}` (an include bomb stops here).
 pub const MAX_INCLUDE_BYTES: usize = 4 << 20;
 
+/// One file being expanded: its real path and line range (None for the chapter
+/// itself), its path for messages, and the line of the `{{#include}}` that leads on.
+type ChainLink = (Option<(std::path::PathBuf, String)>, String, usize);
+
 /// The expansion of one chapter.
 struct Includes {
     /// The book's source folder with links followed, the boundary of includes.
@@ -679,7 +683,7 @@ struct Includes {
     /// The files being expanded, outermost first: real path and line range (the
     /// expansion of one pair is always the same, so a repeated pair never ends),
     /// path for messages, and the line of the `{{#include}}` that leads on.
-    chain: Vec<(Option<(std::path::PathBuf, String)>, String, usize)>,
+    chain: Vec<ChainLink>,
     /// Real paths of the files named so far, by path in the source folder.
     real: HashMap<String, Option<std::path::PathBuf>>,
     /// Files read so far (a file included many times is read once).
