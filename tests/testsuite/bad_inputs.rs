@@ -2,62 +2,11 @@
 //! what to do, exit code 2, and `dist/` stays exactly as it was.
 
 use crate::common;
+use common::{rule_project as project, GOOD_RULE as GOOD};
 
 use std::path::Path;
 
-use common::{copy_tree, policybook, repo_root};
-
-/// A valid rule; tests break one thing in it.
-const GOOD: &str = r#"id: TST-01
-name: test-local-accounts
-title: Local accounts are disabled
-area: cluster-access
-severity: high
-summary: Test rule.
-checklist: Local accounts are disabled.
-azure:
-  mode: Indexed
-  effects: [Audit, Deny, Disabled]
-  if:
-    allOf:
-      - field: type
-        equals: Microsoft.ContainerService/managedClusters
-      - field: Microsoft.ContainerService/managedClusters/disableLocalAccounts
-        notEquals: true
-tests:
-  - name: service principal cluster
-    resource: samples/arm/aks/service-principal-cluster.json
-    expect: Audit
-"#;
-
-/// A project with the repository's book.toml, alias catalog and samples, the
-/// given rule files, and a `dist/` holding one sentinel file.
-fn project(rules: &[(&str, &str)]) -> tempfile::TempDir {
-    let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path();
-    copy_tree(&repo_root().join("book.toml"), &root.join("book.toml"));
-    copy_tree(
-        &repo_root().join("policies/aliases.json"),
-        &root.join("policies/aliases.json"),
-    );
-    copy_tree(
-        &repo_root().join("policies/samples/arm"),
-        &root.join("policies/samples/arm"),
-    );
-    std::fs::create_dir_all(root.join("content")).unwrap();
-    std::fs::write(
-        root.join("content/SUMMARY.md"),
-        "# Summary\n\n- [Home](index.md)\n",
-    )
-    .unwrap();
-    std::fs::write(root.join("content/index.md"), "# Home\n").unwrap();
-    for (name, text) in rules {
-        std::fs::write(root.join("policies").join(name), text).unwrap();
-    }
-    std::fs::create_dir_all(root.join("dist/azure")).unwrap();
-    std::fs::write(root.join("dist/azure/sentinel.json"), "{\"kept\": true}\n").unwrap();
-    tmp
-}
+use common::policybook;
 
 fn dist_untouched(root: &Path) {
     let files: Vec<String> = walkdir::WalkDir::new(root.join("dist"))

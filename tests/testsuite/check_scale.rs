@@ -5,6 +5,7 @@
 //! its line:col); and did-you-mean stays bounded on absurd names.
 
 use crate::common;
+use common::GOOD_RULE as RULE;
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -334,28 +335,6 @@ fn project(rule: &str) -> tempfile::TempDir {
     std::fs::write(root.join("policies/rule.yaml"), rule).unwrap();
     tmp
 }
-
-const RULE: &str = r#"id: TST-01
-name: test-local-accounts
-title: Local accounts are disabled
-area: cluster-access
-severity: high
-summary: Test rule.
-checklist: Local accounts are disabled.
-azure:
-  mode: Indexed
-  effects: [Audit, Deny, Disabled]
-  if:
-    allOf:
-      - field: type
-        equals: Microsoft.ContainerService/managedClusters
-      - field: Microsoft.ContainerService/managedClusters/disableLocalAccounts
-        notEquals: true
-tests:
-  - name: service principal cluster
-    resource: samples/arm/aks/service-principal-cluster.json
-    expect: Audit
-"#;
 
 /// Runs `policybook build`, killed after `limit` (the old did-you-mean took minutes).
 fn build_within(root: &Path, limit: Duration) -> (i32, String) {

@@ -3,69 +3,18 @@
 //! keys, over-long rule names, `verify` with no suites, and symbolic links.
 
 use crate::common;
+use common::{rule_project as project, GOOD_RULE as GOOD};
 
 use std::path::Path;
 
-use common::{copy_tree, policybook, read_tree, repo_root};
+use common::{policybook, read_tree, repo_root};
 
 const BOM: &str = "\u{feff}";
-
-/// A valid rule; tests change one thing in it.
-const GOOD: &str = r#"id: TST-01
-name: test-local-accounts
-title: Local accounts are disabled
-area: cluster-access
-severity: high
-summary: Test rule.
-checklist: Local accounts are disabled.
-azure:
-  mode: Indexed
-  effects: [Audit, Deny, Disabled]
-  if:
-    allOf:
-      - field: type
-        equals: Microsoft.ContainerService/managedClusters
-      - field: Microsoft.ContainerService/managedClusters/disableLocalAccounts
-        notEquals: true
-tests:
-  - name: service principal cluster
-    resource: samples/arm/aks/service-principal-cluster.json
-    expect: Audit
-"#;
 
 /// A second rule with its own id and name.
 fn other_rule() -> String {
     GOOD.replace("id: TST-01", "id: TST-02")
         .replace("name: test-local-accounts", "name: test-other-rule")
-}
-
-/// The repository's book.toml, alias catalog and ARM samples, a one-page book,
-/// the given rule files, and a `dist/` holding one sentinel file.
-fn project(rules: &[(&str, &str)]) -> tempfile::TempDir {
-    let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path();
-    copy_tree(&repo_root().join("book.toml"), &root.join("book.toml"));
-    copy_tree(
-        &repo_root().join("policies/aliases.json"),
-        &root.join("policies/aliases.json"),
-    );
-    copy_tree(
-        &repo_root().join("policies/samples/arm"),
-        &root.join("policies/samples/arm"),
-    );
-    std::fs::create_dir_all(root.join("content")).unwrap();
-    std::fs::write(
-        root.join("content/SUMMARY.md"),
-        "# Summary\n\n- [Home](index.md)\n",
-    )
-    .unwrap();
-    std::fs::write(root.join("content/index.md"), "# Home\n").unwrap();
-    for (name, text) in rules {
-        std::fs::write(root.join("policies").join(name), text).unwrap();
-    }
-    std::fs::create_dir_all(root.join("dist/azure")).unwrap();
-    std::fs::write(root.join("dist/azure/sentinel.json"), "{\"kept\": true}\n").unwrap();
-    tmp
 }
 
 /// `dist/` still holds only the sentinel: nothing was written.
