@@ -1,5 +1,9 @@
 //! `policybook check`: evaluate real resources — ARM JSON in any of the shapes
 //! people have at hand, or Kubernetes manifests — against the bundle.
+//! Reports: human text and JSON here, SARIF and GitHub annotations in `report`.
+
+mod position;
+pub mod report;
 
 use std::path::{Path, PathBuf};
 

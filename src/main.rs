@@ -25,6 +25,15 @@ enum Format {
     Json,
 }
 
+/// `check`'s formats: also SARIF 2.1.0 and GitHub workflow annotations.
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum CheckFormat {
+    Human,
+    Json,
+    Sarif,
+    Github,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Validate the rules, run their tests and write dist/ (Azure Policy, Gatekeeper, site).
@@ -45,8 +54,9 @@ enum Command {
         /// ARM JSON (a resource, an array, a template, `az … list` output) or Kubernetes YAML.
         #[arg(required = true)]
         files: Vec<PathBuf>,
-        #[arg(long, value_enum, default_value_t = Format::Human)]
-        format: Format,
+        /// Output format: sarif (SARIF 2.1.0) and github (workflow annotations) place each finding in its file.
+        #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
+        format: CheckFormat,
         /// Exit 1 on any finding, not only on Deny.
         #[arg(long)]
         strict: bool,
@@ -98,6 +108,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
                 Ok(summary) => {
                     eprint!("{}", summary.site_diagnostics);
+                    // Missing cases warn here; `policybook test` fails on them.
+                    eprint!(
+                        "{}",
+                        policybook::runner::lint::missing_cases(
+                            &bundle,
+                            &Filter::default(),
+                            policybook::diagnostics::Level::Warning
+                        )
+                    );
                     for n in &summary.notes {
                         eprintln!("note: {n}");
                     }
@@ -132,7 +151,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 eprintln!("{} error(s); no test was run", diags.error_count());
                 return Ok(ExitCode::from(2));
             }
-            let rep = policybook::runner::run(&bundle, &Filter(filter))?;
+            let filter = Filter(filter);
+            let rep = policybook::runner::run(&bundle, &filter)?;
             match format {
                 Format::Human => print!("{}", report::human(&rep)),
                 Format::Json => println!("{}", report::json(&rep)),
@@ -140,7 +160,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if let Some(path) = junit {
                 policybook::output::write_file(&path, report::junit(&rep).as_bytes())?;
             }
-            Ok(if rep.all_passed() {
+            let lint = policybook::runner::lint::missing_cases(
+                &bundle,
+                &filter,
+                policybook::diagnostics::Level::Error,
+            );
+            if lint.has_errors() {
+                eprint!("{lint}");
+                eprintln!(
+                    "{} rule test(s) missing: every rule needs, per target, a case where it fires and one where it does not",
+                    lint.error_count()
+                );
+            }
+            Ok(if rep.all_passed() && !lint.has_errors() {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::from(1)
@@ -168,8 +200,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             };
             match format {
-                Format::Human => print!("{}", result.human()),
-                Format::Json => result.write_json(&mut std::io::stdout().lock())?,
+                CheckFormat::Human => print!("{}", result.human()),
+                CheckFormat::Json => result.write_json(&mut std::io::stdout().lock())?,
+                CheckFormat::Sarif => println!(
+                    "{}",
+                    policybook::check::report::sarif(&result, &bundle, &files)
+                ),
+                CheckFormat::Github => {
+                    print!("{}", policybook::check::report::github(&result, &files))
+                }
             }
             Ok(if result.fails(strict) {
                 ExitCode::from(1)

@@ -3,6 +3,7 @@
 //! with human, JSON and JUnit reporters.
 
 pub mod azure_eval;
+pub mod lint;
 pub mod rego;
 pub mod report;
 mod results;

@@ -10,6 +10,7 @@ mod architecture;
 mod atomic_output;
 mod azure_bundle;
 mod bad_inputs;
+mod check_sarif;
 mod check_scale;
 mod clear_errors;
 mod cli_test_and_check;
