@@ -267,12 +267,16 @@ fn mode_that_cannot_reach_the_type_is_a_warning() {
         run.stderr
     );
     assert!(run.stderr.contains("set `mode: All`"));
-    // The runner applies Azure's gate: the Indexed definition never fires on a role assignment.
-    assert_eq!(run.code, 0, "{}", run.stdout);
-    // With mode All the same case fires.
+    // The runner applies Azure's gate: the Indexed definition never fires on a
+    // role assignment, so the case passes and the missing-case lint fails the run.
+    assert!(run.stdout.ends_with("1 passed, 0 failed, 0 skipped\n"));
+    assert!(run.stderr.contains("has no Azure test case where it fires"));
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    // With mode All the same case fires (and a user's assignment does not).
     let all = rule
         .replace("mode: Indexed", "mode: All")
-        .replace("    expect: none", "    expect: Audit");
+        .replace("    expect: none", "    expect: Audit")
+        + "  - name: a user's assignment\n    resource: samples/arm/rbac/owner-user-subscription.json\n    expect: none\n";
     let p = project(&[("rule.yaml", &all)]);
     let run = policybook(p.path(), &["test"]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
