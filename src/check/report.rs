@@ -37,6 +37,13 @@ fn places(result: &CheckResult, files: &[PathBuf]) -> Vec<Place> {
         .resources
         .iter()
         .map(|r| {
+            // A file without findings is never read again.
+            if r.findings.is_empty() {
+                return Place {
+                    file: r.source.clone(),
+                    pos: None,
+                };
+            }
             let found = names.iter().enumerate().find_map(|(i, n)| {
                 if r.source == *n {
                     return Some((i, 0));
@@ -234,4 +241,35 @@ pub fn github(result: &CheckResult, files: &[PathBuf]) -> String {
         result.resources.len()
     ));
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levels_from_effects() {
+        for (effect, want) in [
+            ("Deny", "error"),
+            ("denyAction", "error"),
+            ("deny", "error"),
+            ("Audit", "warning"),
+            ("AuditIfNotExists", "warning"),
+            ("warn", "warning"),
+            ("dryrun", "warning"),
+            ("Modify", "note"),
+            ("DeployIfNotExists", "note"),
+        ] {
+            assert_eq!(level(effect), want, "{effect}");
+        }
+    }
+
+    #[test]
+    fn uris_and_annotation_escapes() {
+        assert_eq!(uri("./infra/main.json"), "infra/main.json");
+        assert_eq!(uri("k8s\\a b#1.yaml"), "k8s/a%20b%231.yaml");
+        assert_eq!(uri("/tmp/x y.json"), "file:///tmp/x%20y.json");
+        assert_eq!(escape("a:b,c%\r\nd", true), "a%3Ab%2Cc%25%0D%0Ad");
+        assert_eq!(escape("a:b,c%\nd", false), "a:b,c%25%0Ad");
+    }
 }
