@@ -17,8 +17,8 @@ use common::{copy_tree, policybook, repo_root};
 
 /// Object `i` of a cluster dump: pods, service accounts and secrets, some of
 /// them breaking a rule. Pod 0 opts in to workload identity with an
-/// unannotated service account: only the inventory (the SA in the list) makes
-/// K8S-03 fire on it.
+/// unannotated service account in its namespace: only the inventory (the SA in
+/// the list) makes K8S-03 fire on it.
 fn object(i: usize) -> Value {
     let ns = format!("team-{}", i % 7);
     match i % 3 {
@@ -53,6 +53,8 @@ fn object(i: usize) -> Value {
             })
         }
         1 => {
+            // sa-1 lives beside pod 0, which names it.
+            let ns = if i == 1 { "team-0".to_string() } else { ns };
             let mut meta = json!({"name": format!("sa-{i}"), "namespace": ns});
             if i % 4 == 1 && i != 1 {
                 meta["annotations"] = json!({"azure.workload.identity/client-id": "6c4f1a2b-8d3e-4f5a-9b0c-1d2e3f4a5b6c"});
