@@ -39,6 +39,9 @@ enum Command {
         /// Also write a JUnit XML report to this file.
         #[arg(long, value_name = "FILE")]
         junit: Option<PathBuf>,
+        /// Also evaluate each rule's `builtin:` (vendored in builtins/) on its cases and say where they differ.
+        #[arg(long)]
+        compare_builtin: bool,
     },
     /// Evaluate ARM JSON or Kubernetes manifests against the bundle.
     Check {
@@ -125,6 +128,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             filter,
             format,
             junit,
+            compare_builtin,
         } => {
             let (bundle, diags) = load_and_validate(&root);
             eprint!("{diags}");
@@ -132,10 +136,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 eprintln!("{} error(s); no test was run", diags.error_count());
                 return Ok(ExitCode::from(2));
             }
-            let rep = policybook::runner::run(&bundle, &Filter(filter))?;
+            let mut rep = policybook::runner::run(&bundle, &Filter(filter))?;
+            if compare_builtin {
+                rep.builtins = policybook::runner::builtin::compare(&bundle, &rep);
+            }
             match format {
                 Format::Human => print!("{}", report::human(&rep)),
                 Format::Json => println!("{}", report::json(&rep)),
+            }
+            if compare_builtin && matches!(format, Format::Human) {
+                print!("{}", report::builtins(&bundle, &rep));
             }
             if let Some(path) = junit {
                 policybook::output::write_file(&path, report::junit(&rep).as_bytes())?;

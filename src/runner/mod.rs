@@ -3,6 +3,7 @@
 //! with human, JSON and JUnit reporters.
 
 pub mod azure_eval;
+pub mod builtin;
 pub mod rego;
 pub mod report;
 mod results;
@@ -11,7 +12,9 @@ use rayon::prelude::*;
 
 use crate::model::Bundle;
 
-pub use results::{location_text, CaseResult, Filter, Outcome, Target, TestReport};
+pub use results::{
+    location_text, BuiltinComparison, CaseResult, Difference, Filter, Outcome, Target, TestReport,
+};
 
 /// Runs every selected case of every rule. Rules compile once; cases run in parallel.
 pub fn run(bundle: &Bundle, filter: &Filter) -> anyhow::Result<TestReport> {
@@ -33,5 +36,6 @@ pub fn run(bundle: &Bundle, filter: &Filter) -> anyhow::Result<TestReport> {
         .collect();
     Ok(TestReport {
         cases: per_rule.into_iter().flatten().collect(),
+        builtins: Vec::new(),
     })
 }
