@@ -99,11 +99,13 @@ fn compare_rule(
     out
 }
 
-/// A file of the built-ins folder; links leading out of it are refused.
+/// A file of the built-ins folder; links leading out of it (or the folder out
+/// of the project) are refused.
 fn read(dir: &Path, name: &str) -> Result<String, String> {
     let path = dir.join(name);
-    let inside = match (path.canonicalize(), dir.canonicalize()) {
-        (Ok(p), Ok(d)) => p.starts_with(d),
+    let root = dir.parent().and_then(|r| r.canonicalize().ok());
+    let inside = match (path.canonicalize(), dir.canonicalize(), root) {
+        (Ok(p), Ok(d), Some(r)) => p.starts_with(&d) && d.starts_with(&r),
         _ => false,
     };
     if !inside {
