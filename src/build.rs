@@ -28,7 +28,9 @@ pub struct BuildSummary {
 
 /// Writes the bundle and the site. Nothing is written unless everything succeeded.
 pub fn build(bundle: &Bundle) -> Result<std::result::Result<BuildSummary, Diagnostics>> {
-    let report = runner::run(bundle, &runner::Filter::default())?;
+    let mut report = runner::run(bundle, &runner::Filter::default())?;
+    // The policy pages say how each rule compares with the built-in it names.
+    report.builtins = runner::builtin::compare(bundle, &report);
     let notes = gatekeeper::notes(bundle);
     // A policybook project stages the whole output root, with the site under `site/`;
     // a plain mdBook book stages only its site folder.

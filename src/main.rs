@@ -48,6 +48,9 @@ enum Command {
         /// Also write a JUnit XML report to this file.
         #[arg(long, value_name = "FILE")]
         junit: Option<PathBuf>,
+        /// Also evaluate each rule's `builtin:` (vendored in builtins/) on its cases and say where they differ.
+        #[arg(long)]
+        compare_builtin: bool,
     },
     /// Evaluate ARM JSON or Kubernetes manifests against the bundle.
     Check {
@@ -144,6 +147,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             filter,
             format,
             junit,
+            compare_builtin,
         } => {
             let (bundle, diags) = load_and_validate(&root);
             eprint!("{diags}");
@@ -152,10 +156,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::from(2));
             }
             let filter = Filter(filter);
-            let rep = policybook::runner::run(&bundle, &filter)?;
+            let mut rep = policybook::runner::run(&bundle, &filter)?;
+            if compare_builtin {
+                rep.builtins = policybook::runner::builtin::compare(&bundle, &rep);
+            }
             match format {
                 Format::Human => print!("{}", report::human(&rep)),
                 Format::Json => println!("{}", report::json(&rep)),
+            }
+            if compare_builtin && matches!(format, Format::Human) {
+                print!("{}", report::builtins(&bundle, &rep));
             }
             if let Some(path) = junit {
                 policybook::output::write_file(&path, report::junit(&rep).as_bytes())?;

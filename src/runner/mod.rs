@@ -1,8 +1,10 @@
 //! The policy test runner: every rule's cases, Azure ones against the generated
 //! definition JSON (`azure_eval`), Kubernetes ones against the Rego (`rego`),
-//! with human, JSON and JUnit reporters.
+//! with human, JSON and JUnit reporters; `builtin` sets each rule's named Azure
+//! built-in against the same cases.
 
 pub mod azure_eval;
+pub mod builtin;
 pub mod lint;
 pub mod rego;
 pub mod report;
@@ -12,7 +14,9 @@ use rayon::prelude::*;
 
 use crate::model::Bundle;
 
-pub use results::{location_text, CaseResult, Filter, Outcome, Target, TestReport};
+pub use results::{
+    location_text, BuiltinComparison, CaseResult, Difference, Filter, Outcome, Target, TestReport,
+};
 
 /// Runs every selected case of every rule. Rules compile once; cases run in parallel.
 pub fn run(bundle: &Bundle, filter: &Filter) -> anyhow::Result<TestReport> {
@@ -34,5 +38,6 @@ pub fn run(bundle: &Bundle, filter: &Filter) -> anyhow::Result<TestReport> {
         .collect();
     Ok(TestReport {
         cases: per_rule.into_iter().flatten().collect(),
+        builtins: Vec::new(),
     })
 }

@@ -36,9 +36,10 @@ pub fn human(r: &TestReport) -> String {
     s
 }
 
-/// `{"summary": {passed, failed, skipped, total}, "cases": [...]}`.
+/// `{"summary": {passed, failed, skipped, total}, "cases": [...]}`, plus
+/// `"builtins": [...]` with `--compare-builtin`.
 pub fn json(r: &TestReport) -> String {
-    let v = serde_json::json!({
+    let mut v = serde_json::json!({
         "summary": {
             "total": r.cases.len(),
             "passed": r.count(Outcome::Pass),
@@ -47,6 +48,9 @@ pub fn json(r: &TestReport) -> String {
         },
         "cases": r.cases,
     });
+    if !r.builtins.is_empty() {
+        v["builtins"] = serde_json::json!(r.builtins);
+    }
     serde_json::to_string_pretty(&v).expect("serialisable")
 }
 
@@ -84,4 +88,25 @@ pub fn junit(r: &TestReport) -> String {
     }
     report.add_test_suites(suites);
     report.to_string().expect("JUnit XML serialises")
+}
+
+/// `--compare-builtin`: one line per rule naming a built-in, after the cases;
+/// a note when the project has no `builtins/` folder.
+pub fn builtins(bundle: &crate::model::Bundle, r: &TestReport) -> String {
+    let named = bundle.rules.iter().filter(|x| x.builtin.is_some()).count();
+    if r.builtins.is_empty() {
+        return format!(
+            "\nno built-in compared: {named} rule(s) name one; vendor their definitions in {}/ (see the README)\n",
+            super::builtin::FOLDER
+        );
+    }
+    let mut s = String::from("\n");
+    for b in &r.builtins {
+        let name = bundle
+            .rule(&b.rule_id)
+            .map(|x| x.name.as_str())
+            .unwrap_or("");
+        s.push_str(&format!("{} {name}: {}\n", b.rule_id, b.sentence()));
+    }
+    s
 }

@@ -52,6 +52,9 @@ impl CaseResult {
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct TestReport {
     pub cases: Vec<CaseResult>,
+    /// Each rule against the built-in it names (`build`, `test --compare-builtin`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub builtins: Vec<BuiltinComparison>,
 }
 
 impl TestReport {
@@ -90,4 +93,50 @@ impl Filter {
 /// `file:line:col` text of a case location.
 pub fn location_text(l: &Location) -> String {
     l.to_string()
+}
+
+/// One case where the built-in and our rule disagree.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Difference {
+    pub case: String,
+    pub ours: String,
+    pub builtin: String,
+}
+
+/// How one rule compares with its built-in.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct BuiltinComparison {
+    pub rule_id: String,
+    /// The built-in's GUID.
+    pub builtin: String,
+    /// Its `displayName` (the GUID when it cannot be read).
+    pub display_name: String,
+    pub agreed: usize,
+    pub total: usize,
+    pub differences: Vec<Difference>,
+    /// Why no comparison could be made (file missing, compile error).
+    pub error: Option<String>,
+}
+
+impl BuiltinComparison {
+    /// "agrees with built-in X on N of M cases; differs on: c (ours: Audit, built-in: none)".
+    pub fn sentence(&self) -> String {
+        if let Some(e) = &self.error {
+            return format!("cannot compare with built-in {}: {e}", self.display_name);
+        }
+        let mut s = format!(
+            "agrees with built-in {} on {} of {} cases",
+            self.display_name, self.agreed, self.total
+        );
+        if !self.differences.is_empty() {
+            let parts: Vec<String> = self
+                .differences
+                .iter()
+                .map(|d| format!("{} (ours: {}, built-in: {})", d.case, d.ours, d.builtin))
+                .collect();
+            s.push_str("; differs on: ");
+            s.push_str(&parts.join(", "));
+        }
+        s
+    }
 }

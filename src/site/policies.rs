@@ -370,5 +370,12 @@ pub fn policy_page(
             escape(&builtin_url(g)),
             escape(g)
         ));
+        // The runner's comparison on this rule's cases (when builtins/ is vendored).
+        if let Some(b) = report.builtins.iter().find(|b| b.rule_id == rule.id) {
+            p.raw(&format!(
+                "<p class=\"builtin-comparison\">On this rule's test cases, policybook {}.</p>\n",
+                escape(&b.sentence())
+            ));
+        }
     }
 }
