@@ -28,7 +28,12 @@ pub struct BuildSummary {
 
 /// Writes the bundle and the site. Nothing is written unless everything succeeded.
 pub fn build(bundle: &Bundle) -> Result<std::result::Result<BuildSummary, Diagnostics>> {
-    let report = runner::run(bundle, &runner::Filter::default())?;
+    let mut report = runner::run(bundle, &runner::Filter::default())?;
+    // Measured here and handed to the site: the policy pages show what is not covered.
+    report.coverage = Some(runner::coverage::measure(
+        bundle,
+        &runner::Filter::default(),
+    )?);
     let notes = gatekeeper::notes(bundle);
     // A policybook project stages the whole output root, with the site under `site/`;
     // a plain mdBook book stages only its site folder.

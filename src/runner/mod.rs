@@ -1,8 +1,9 @@
 //! The policy test runner: every rule's cases, Azure ones against the generated
 //! definition JSON (`azure_eval`), Kubernetes ones against the Rego (`rego`),
-//! with human, JSON and JUnit reporters.
+//! with human, JSON and JUnit reporters; `coverage` measures what the cases cover.
 
 pub mod azure_eval;
+pub mod coverage;
 pub mod rego;
 pub mod report;
 mod results;
@@ -33,5 +34,6 @@ pub fn run(bundle: &Bundle, filter: &Filter) -> anyhow::Result<TestReport> {
         .collect();
     Ok(TestReport {
         cases: per_rule.into_iter().flatten().collect(),
+        ..TestReport::default()
     })
 }

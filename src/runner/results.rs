@@ -52,6 +52,10 @@ impl CaseResult {
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct TestReport {
     pub cases: Vec<CaseResult>,
+    /// What the cases cover, when measured (`test --coverage`, and every build
+    /// for the policy pages).
+    #[serde(skip)]
+    pub coverage: Option<super::coverage::CoverageReport>,
 }
 
 impl TestReport {
