@@ -82,7 +82,9 @@ enum Command {
 fn min_coverage(s: &str) -> Result<f64, String> {
     match s.trim_end_matches('%').parse::<f64>() {
         Ok(v) if (0.0..=100.0).contains(&v) => Ok(v),
-        _ => Err(format!("`{s}` is not a percentage from 0 to 100 (e.g. 90 or 100)")),
+        _ => Err(format!(
+            "`{s}` is not a percentage from 0 to 100 (e.g. 90 or 100)"
+        )),
     }
 }
 

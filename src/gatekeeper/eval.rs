@@ -248,7 +248,13 @@ impl Template {
 /// A module no evaluation entered is absent (regorus reports only modules it saw).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LineCoverage {
-    pub modules: std::collections::BTreeMap<usize, (std::collections::BTreeSet<u32>, std::collections::BTreeSet<u32>)>,
+    pub modules: std::collections::BTreeMap<
+        usize,
+        (
+            std::collections::BTreeSet<u32>,
+            std::collections::BTreeSet<u32>,
+        ),
+    >,
 }
 
 impl LineCoverage {

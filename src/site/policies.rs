@@ -394,7 +394,10 @@ fn coverage_section(p: &mut PageBuilder, c: &crate::runner::coverage::RuleCovera
         "{:.1}% ({} of {total}) of the Azure condition leaves (each seen true and false), branches (each decisive once) and Rego lines{ex}.",
         c.percent, c.covered
     );
-    p.raw(&format!("<p class=\"coverage-summary\">{}</p>\n", escape(&line)));
+    p.raw(&format!(
+        "<p class=\"coverage-summary\">{}</p>\n",
+        escape(&line)
+    ));
     p.text(&line);
     let gaps = c.gaps();
     if !gaps.is_empty() {
