@@ -329,8 +329,8 @@ struct Tree {
     root: Node,
     /// Leaves: (json path, yaml path, condition).
     leaves: Vec<(String, String, Value)>,
-    /// Branches: (json path, yaml path).
-    branches: Vec<(String, String)>,
+    /// Branches: (json path, yaml path, condition).
+    branches: Vec<(String, String, Value)>,
 }
 
 fn key_ci<'a>(m: &'a serde_json::Map<String, Value>, key: &str) -> Option<(&'a str, &'a Value)> {
@@ -348,7 +348,7 @@ fn build_tree(v: &Value, jp: &str, yp: &str, t: &mut Tree) -> Node {
                 for (i, c) in items.iter().enumerate() {
                     let (cj, cy) = (format!("{jp}.{k}[{i}]"), format!("{yp}.{k}.{i}"));
                     branches.push((items.len() > 1).then(|| {
-                        t.branches.push((cj.clone(), cy.clone()));
+                        t.branches.push((cj.clone(), cy.clone(), c.clone()));
                         t.branches.len() - 1
                     }));
                     children.push(build_tree(c, &cj, &cy, t));
@@ -396,6 +396,16 @@ fn combine(n: &Node, leaves: &[bool], decisive: &mut [usize]) -> bool {
                 vals.iter().all(|v| *v)
             }
         }
+    }
+}
+
+/// `file:line:col` of a condition in the rule file: its first key (`field`,
+/// `anyOf`…), or the nearest place known.
+fn place(rule: &Rule, yaml_path: &str, condition: &Value) -> String {
+    let first = condition.as_object().and_then(|m| m.keys().next());
+    match first.and_then(|k| rule.spans.key(&format!("{yaml_path}.{k}"))) {
+        Some(pos) => crate::diagnostics::Location::new(rule.location.file.clone(), pos).to_string(),
+        None => rule.locate(yaml_path).to_string(),
     }
 }
 
@@ -491,7 +501,7 @@ fn measure_azure(
         .enumerate()
         .map(|(i, (jp, yp, c))| Leaf {
             path: jp.clone(),
-            location: rule.locate(yp).to_string(),
+            location: place(rule, yp, c),
             condition: compact(c),
             when_true: true_n[i],
             when_false: false_n[i],
@@ -502,9 +512,9 @@ fn measure_azure(
         .branches
         .iter()
         .enumerate()
-        .map(|(i, (jp, yp))| Branch {
+        .map(|(i, (jp, yp, v))| Branch {
             path: jp.clone(),
-            location: rule.locate(yp).to_string(),
+            location: place(rule, yp, v),
             decisive: decisive[i],
             exception: None,
         })
