@@ -386,7 +386,7 @@ fn combine(n: &Node, leaves: &[bool], decisive: &mut [usize]) -> bool {
             for (i, b) in branches.iter().enumerate() {
                 let Some(b) = b else { continue };
                 // Settles the group alone: every other branch is the neutral value.
-                if vals.iter().enumerate().all(|(j, v)| j == i || *v == !*any) {
+                if vals.iter().enumerate().all(|(j, v)| j == i || *v != *any) {
                     decisive[*b] += 1;
                 }
             }
