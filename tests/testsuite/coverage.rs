@@ -443,3 +443,30 @@ fn every_shipped_rule_is_fully_covered() {
         }
     }
 }
+
+#[test]
+fn a_slow_case_is_cut_at_the_rego_time_limit_and_noted() {
+    // The fixture of `rego_limits`: one case runs past the limit, one is quick.
+    let fixture = common::repo_root().join("tests/fixtures/gatekeeper");
+    let tmp = tempfile::tempdir().unwrap();
+    common::copy_tree(&fixture.join("project"), tmp.path());
+    std::fs::copy(
+        fixture.join("limits/slow.yaml"),
+        tmp.path().join("policies/k8s-good.yaml"),
+    )
+    .unwrap();
+    let book = tmp.path().join("book.toml");
+    let text = std::fs::read_to_string(&book).unwrap().replace(
+        "output = \"dist\"\n",
+        "output = \"dist\"\nrego-timeout = \"1s\"\n",
+    );
+    std::fs::write(&book, text).unwrap();
+    let (run, v) = coverage_json(tmp.path(), &[]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let r = rule(&v, "FX-01");
+    assert_eq!(r["rego"]["cases"], 1, "{r}");
+    assert_eq!(
+        r["notes"],
+        serde_json::json!(["case `unlabelled pod is denied` (policies/k8s-good.yaml:30:11): evaluation exceeded the 1 s limit set by [policybook] rego-timeout in book.toml; make the Rego cheaper or raise the limit"])
+    );
+}
