@@ -4,6 +4,7 @@
 
 pub mod azure_eval;
 pub mod coverage;
+mod coverage_report;
 pub mod rego;
 pub mod report;
 mod results;

@@ -55,7 +55,7 @@ pub struct TestReport {
     /// What the cases cover, when measured (`test --coverage`, and every build
     /// for the policy pages).
     #[serde(skip)]
-    pub coverage: Option<super::coverage::CoverageReport>,
+    pub coverage: Option<super::coverage_report::CoverageReport>,
 }
 
 impl TestReport {
