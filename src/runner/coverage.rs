@@ -142,11 +142,17 @@ fn measure_rule(bundle: &Bundle, azure: &Evaluator, rule: &Rule, filter: &Filter
 
 /// The reason of a `# coverage-exception: <why>` comment on a line, if any.
 fn exception_in(line: &str) -> Option<String> {
-    let at = line.find('#')?;
-    let comment = line[at + 1..].trim_start();
-    comment
-        .strip_prefix(EXCEPTION_MARKER)
-        .map(|r| r.trim().to_string())
+    // The marker right after a `#` (a `#` elsewhere on the line, in a value or
+    // the reason, does not matter).
+    let mut from = 0;
+    while let Some(i) = line[from..].find(EXCEPTION_MARKER) {
+        let at = from + i;
+        if line[..at].trim_end().ends_with('#') {
+            return Some(line[at + EXCEPTION_MARKER.len()..].trim().to_string());
+        }
+        from = at + EXCEPTION_MARKER.len();
+    }
+    None
 }
 
 // ---- Azure ----
@@ -525,5 +531,10 @@ mod tests {
             Some("defensive".into())
         );
         assert_eq!(exception_in("  x := 1 # other"), None);
+        assert_eq!(
+            exception_in("  u := \"https://a/#x\" #coverage-exception: see #12"),
+            Some("see #12".into())
+        );
+        assert_eq!(exception_in("  s := \"coverage-exception: no\""), None);
     }
 }
