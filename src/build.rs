@@ -31,6 +31,11 @@ pub fn build(bundle: &Bundle) -> Result<std::result::Result<BuildSummary, Diagno
     let mut report = runner::run(bundle, &runner::Filter::default())?;
     // The policy pages say how each rule compares with the built-in it names.
     report.builtins = runner::builtin::compare(bundle, &report);
+    // Measured here and handed to the site: the policy pages show what is not covered.
+    report.coverage = Some(runner::coverage::measure(
+        bundle,
+        &runner::Filter::default(),
+    )?);
     let notes = gatekeeper::notes(bundle);
     // A policybook project stages the whole output root, with the site under `site/`;
     // a plain mdBook book stages only its site folder.

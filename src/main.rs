@@ -51,6 +51,15 @@ enum Command {
         /// Also evaluate each rule's `builtin:` (vendored in builtins/) on its cases and say where they differ.
         #[arg(long)]
         compare_builtin: bool,
+        /// Also measure coverage: Azure leaves true/false and decisive branches, Rego lines.
+        #[arg(long)]
+        coverage: bool,
+        /// Write the coverage report as JSON to this file (implies --coverage).
+        #[arg(long, value_name = "FILE")]
+        coverage_json: Option<PathBuf>,
+        /// Exit 1 when a rule's coverage is below this percentage (implies --coverage).
+        #[arg(long, value_name = "PERCENT", value_parser = min_coverage)]
+        min_coverage: Option<f64>,
     },
     /// Evaluate ARM JSON or Kubernetes manifests against the bundle.
     Check {
@@ -80,6 +89,16 @@ enum Command {
         #[arg(long, default_value_t = 3000)]
         port: u16,
     },
+}
+
+/// `--min-coverage`: a percentage from 0 to 100.
+fn min_coverage(s: &str) -> Result<f64, String> {
+    match s.trim_end_matches('%').parse::<f64>() {
+        Ok(v) if (0.0..=100.0).contains(&v) => Ok(v),
+        _ => Err(format!(
+            "`{s}` is not a percentage from 0 to 100 (e.g. 90 or 100)"
+        )),
+    }
 }
 
 fn main() -> ExitCode {
@@ -148,6 +167,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             format,
             junit,
             compare_builtin,
+            coverage,
+            coverage_json,
+            min_coverage,
         } => {
             let (bundle, diags) = load_and_validate(&root);
             eprint!("{diags}");
@@ -160,15 +182,47 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if compare_builtin {
                 rep.builtins = policybook::runner::builtin::compare(&bundle, &rep);
             }
-            match format {
-                Format::Human => print!("{}", report::human(&rep)),
-                Format::Json => println!("{}", report::json(&rep)),
+            let cov = if coverage || coverage_json.is_some() || min_coverage.is_some() {
+                Some(policybook::runner::coverage::measure(&bundle, &filter)?)
+            } else {
+                None
+            };
+            match (format, &cov) {
+                (Format::Human, _) => print!("{}", report::human(&rep)),
+                (Format::Json, None) => println!("{}", report::json(&rep)),
+                (Format::Json, Some(c)) => {
+                    // The test report with the coverage report as its `coverage` member.
+                    let mut v: serde_json::Value = serde_json::from_str(&report::json(&rep))?;
+                    v["coverage"] = serde_json::to_value(c)?;
+                    println!("{}", serde_json::to_string_pretty(&v)?);
+                }
+            }
+            if let (Format::Human, Some(c)) = (format, &cov) {
+                print!("{}", policybook::runner::coverage::human(c));
             }
             if compare_builtin && matches!(format, Format::Human) {
                 print!("{}", report::builtins(&bundle, &rep));
             }
             if let Some(path) = junit {
                 policybook::output::write_file(&path, report::junit(&rep).as_bytes())?;
+            }
+            if let (Some(path), Some(c)) = (coverage_json, &cov) {
+                policybook::output::write_file(&path, c.json().as_bytes())?;
+            }
+            let mut ok = rep.all_passed();
+            if let (Some(min), Some(c)) = (min_coverage, &cov) {
+                let below = c.below(min);
+                if !below.is_empty() {
+                    ok = false;
+                    eprintln!(
+                        "error: coverage below --min-coverage {min}% in {} rule(s) (overall {:.1}%):",
+                        below.len(),
+                        c.summary.percent
+                    );
+                    for r in below {
+                        eprintln!("  {} {:.1}% ({}) — add cases for the gaps listed under it, or declare `# coverage-exception: <why>` on a line that cannot be covered", r.id, r.percent, r.file);
+                    }
+                }
             }
             let lint = policybook::runner::lint::missing_cases(
                 &bundle,
@@ -182,7 +236,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     lint.error_count()
                 );
             }
-            Ok(if rep.all_passed() && !lint.has_errors() {
+            Ok(if ok && !lint.has_errors() {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::from(1)

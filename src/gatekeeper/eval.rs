@@ -125,6 +125,41 @@ impl Template {
         )
     }
 
+    /// `evaluate` with regorus's line coverage on: also which lines of each
+    /// module (0 = `rego`, i + 1 = `libs[i]`) ran and which did not. Bounded like
+    /// every evaluation; used by `policybook test --coverage`.
+    pub fn evaluate_covered(
+        &self,
+        review: &Value,
+        parameters: &Value,
+        inventory: &Value,
+    ) -> Result<(Vec<Violation>, LineCoverage), String> {
+        let mut engine = self.engine.clone();
+        engine
+            .add_data(to_regorus(&json!({ "inventory": inventory })))
+            .map_err(|e| compact_error(&format!("{e:#}")))?;
+        engine.set_enable_coverage(true);
+        let input = to_regorus(&json!({"review": review, "parameters": parameters}));
+        let rule = format!("{}.violation", self.package);
+        let (v, lines) = limits::run_bounded(move |limit| {
+            limits::arm(&mut engine, limit);
+            engine.set_input(input);
+            let v = engine.eval_rule(rule).map_err(|e| {
+                if limits::is_time_error(&e) {
+                    limit.exceeded_message()
+                } else {
+                    compact_error(&format!("{e:#}"))
+                }
+            })?;
+            let report = engine
+                .get_coverage_report()
+                .map_err(|e| compact_error(&format!("{e:#}")))?;
+            Ok::<_, String>((v, LineCoverage::from_report(&report)))
+        })
+        .map_err(|e| e.to_string())??;
+        Ok((read_violations(v)?, lines))
+    }
+
     /// This template with `data.inventory` loaded and the engine analysed once,
     /// for many reviews against one inventory (`check` on a cluster dump):
     /// loading and analysing per review made `check` quadratic.
@@ -205,6 +240,54 @@ impl Template {
         let v = limits::run_bounded(move |limit| eval_violation(engine, rule, input, limit))
             .map_err(|e| e.to_string())??;
         read_violations(v)
+    }
+}
+
+/// Lines of a template's modules that ran (`covered`) and that hold code but
+/// did not run (`missed`), by module: 0 = the template's `rego`, i + 1 = `libs[i]`.
+/// A module no evaluation entered is absent (regorus reports only modules it saw).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LineCoverage {
+    pub modules: std::collections::BTreeMap<
+        usize,
+        (
+            std::collections::BTreeSet<u32>,
+            std::collections::BTreeSet<u32>,
+        ),
+    >,
+}
+
+impl LineCoverage {
+    fn from_report(report: &regorus::coverage::Report) -> LineCoverage {
+        let mut out = LineCoverage::default();
+        for f in &report.files {
+            let module = match f.path.as_str() {
+                "template.rego" => 0,
+                p => match p
+                    .strip_prefix("lib_")
+                    .and_then(|r| r.strip_suffix(".rego"))
+                    .and_then(|i| i.parse::<usize>().ok())
+                {
+                    Some(i) => i + 1,
+                    None => continue,
+                },
+            };
+            out.modules
+                .insert(module, (f.covered.clone(), f.not_covered.clone()));
+        }
+        out
+    }
+
+    /// Adds another run's lines: a line that ran in either run ran.
+    pub fn merge(&mut self, other: &LineCoverage) {
+        for (m, (covered, missed)) in &other.modules {
+            let e = self.modules.entry(*m).or_default();
+            e.0.extend(covered.iter().copied());
+            e.1.extend(missed.iter().copied());
+        }
+        for (covered, missed) in self.modules.values_mut() {
+            missed.retain(|l| !covered.contains(l));
+        }
     }
 }
 

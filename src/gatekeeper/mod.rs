@@ -35,7 +35,7 @@ pub use template::{
     case_parameters, constraint_value, constraint_value_with, constraint_yaml, inventory_kinds,
     parameters_schema, template_name, template_value, template_yaml, SYSTEM_NAMESPACES, TARGET,
 };
-pub use validate::validate;
+pub use validate::{rego_location, validate};
 
 /// Writes `gatekeeper/templates/`, `constraints/`, `kustomization.yaml` and
 /// `suites/` into the staging folder.

@@ -83,6 +83,21 @@ pub fn evaluate_object(
     parameters: &Value,
     inventory: &[Value],
 ) -> Result<Vec<Violation>, ObjectError> {
+    evaluate_object_with(obj, operation, match_, inventory, |review, inv| {
+        template.evaluate(review, parameters, inv)
+    })
+}
+
+/// `evaluate_object` with the last step, the template's evaluation of the
+/// review and the `data.inventory` document, left to `evaluate` (the coverage
+/// run evaluates with line coverage on).
+pub fn evaluate_object_with(
+    obj: &Value,
+    operation: &str,
+    match_: &Value,
+    inventory: &[Value],
+    evaluate: impl FnOnce(&Value, &Value) -> Result<Vec<Violation>, String>,
+) -> Result<Vec<Violation>, ObjectError> {
     let review = review_of(obj, operation).map_err(ObjectError::Review)?;
     let namespaces: Vec<Value> = inventory
         .iter()
@@ -101,9 +116,7 @@ pub fn evaluate_object(
     if !m.matched {
         return Ok(vec![]);
     }
-    template
-        .evaluate(&review.review, parameters, &eval::inventory(inventory))
-        .map_err(ObjectError::Evaluation)
+    evaluate(&review.review, &eval::inventory(inventory)).map_err(ObjectError::Evaluation)
 }
 
 #[cfg(test)]

@@ -93,6 +93,36 @@ impl Evaluator {
         evaluate_normalized(def, normalized, resource, overrides)
     }
 
+    /// A probe of one condition of a definition (`definition` as
+    /// `azure::definition_json` writes it): the same definition with `condition`
+    /// as its whole `if` and a fixed `audit` effect, so that it fires exactly
+    /// when the condition holds. Coverage evaluates each leaf this way.
+    pub fn compile_probe(
+        &self,
+        definition: &Value,
+        condition: &Value,
+    ) -> Result<CompiledDefinition, String> {
+        let mut def = definition.clone();
+        def["properties"]["policyRule"] = json!({"if": condition, "then": {"effect": "audit"}});
+        let name = def["name"].as_str().unwrap_or("probe").to_string();
+        compile_definition(&name, &def, &self.registry)
+    }
+
+    /// Whether a probe's condition holds on a resource (`None`: the mode gate
+    /// keeps Azure from evaluating the resource at all).
+    pub fn holds(
+        &self,
+        probe: &CompiledDefinition,
+        resource: &Value,
+        overrides: &Map<String, Value>,
+    ) -> Result<Option<bool>, String> {
+        Ok(match self.evaluate(probe, resource, overrides)? {
+            Verdict::Effect(_) => Some(true),
+            Verdict::NoMatch => Some(false),
+            Verdict::OutOfMode => None,
+        })
+    }
+
     /// A runner for resources seen once (`check`), to use on one thread.
     pub fn runner(&self) -> Runner<'_> {
         Runner {

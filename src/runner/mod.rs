@@ -1,10 +1,12 @@
 //! The policy test runner: every rule's cases, Azure ones against the generated
 //! definition JSON (`azure_eval`), Kubernetes ones against the Rego (`rego`),
 //! with human, JSON and JUnit reporters; `builtin` sets each rule's named Azure
-//! built-in against the same cases.
+//! built-in against the same cases; `coverage` measures what the cases cover.
 
 pub mod azure_eval;
 pub mod builtin;
+pub mod coverage;
+mod coverage_report;
 pub mod lint;
 pub mod rego;
 pub mod report;
@@ -39,5 +41,6 @@ pub fn run(bundle: &Bundle, filter: &Filter) -> anyhow::Result<TestReport> {
     Ok(TestReport {
         cases: per_rule.into_iter().flatten().collect(),
         builtins: Vec::new(),
+        coverage: None,
     })
 }

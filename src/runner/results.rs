@@ -55,6 +55,10 @@ pub struct TestReport {
     /// Each rule against the built-in it names (`build`, `test --compare-builtin`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub builtins: Vec<BuiltinComparison>,
+    /// What the cases cover, when measured (`test --coverage`, and every build
+    /// for the policy pages).
+    #[serde(skip)]
+    pub coverage: Option<super::coverage_report::CoverageReport>,
 }
 
 impl TestReport {

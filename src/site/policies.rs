@@ -346,6 +346,10 @@ pub fn policy_page(
         p.raw("</tbody></table></div>\n");
     }
 
+    if let Some(c) = report.coverage.as_ref().and_then(|c| c.for_rule(&rule.id)) {
+        coverage_section(p, c);
+    }
+
     if !files.is_empty() {
         p.heading(2, "Generated files", "generated-files");
         p.raw("<ul class=\"generated-files\">\n");
@@ -377,5 +381,37 @@ pub fn policy_page(
                 escape(&b.sentence())
             ));
         }
+    }
+}
+
+/// What this build's cases leave uncovered (measured by the runner, see
+/// `runner::coverage`): a line of totals and the gaps, if any.
+fn coverage_section(p: &mut PageBuilder, c: &crate::runner::coverage::RuleCoverage) {
+    p.heading(3, "Test coverage", "test-coverage");
+    let total = c.items - c.excepted;
+    let ex = if c.excepted > 0 {
+        format!(
+            "; {} item(s) declared not coverable in the rule file",
+            c.excepted
+        )
+    } else {
+        String::new()
+    };
+    let line = format!(
+        "{:.1}% ({} of {total}) of the Azure condition leaves (each seen true and false), branches (each decisive once) and Rego lines{ex}.",
+        c.percent, c.covered
+    );
+    p.raw(&format!(
+        "<p class=\"coverage-summary\">{}</p>\n",
+        escape(&line)
+    ));
+    p.text(&line);
+    let gaps = c.gaps();
+    if !gaps.is_empty() {
+        p.raw("<ul class=\"coverage-gaps\">\n");
+        for g in &gaps {
+            p.raw(&format!("<li><code>{}</code></li>\n", escape(g)));
+        }
+        p.raw("</ul>\n");
     }
 }

@@ -16,6 +16,7 @@ mod check_scale;
 mod clear_errors;
 mod cli_test_and_check;
 mod confinement;
+mod coverage;
 mod gatekeeper_bad_inputs;
 mod gatekeeper_outputs;
 mod gatekeeper_verify;
