@@ -2,8 +2,8 @@
 //! policies folder, into a `model::Bundle`. Structural problems are collected
 //! (all files, all problems) with their file:line:col; later stages add theirs.
 
-mod rule_file;
 pub mod rollout;
+mod rule_file;
 
 pub use rule_file::{collect_fields, is_builtin_field};
 
