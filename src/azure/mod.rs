@@ -4,6 +4,7 @@
 pub mod arm;
 pub mod definition;
 pub mod deploy;
+pub mod environments;
 pub mod epac;
 pub mod initiative;
 pub mod shell;
@@ -131,6 +132,15 @@ pub fn emit(bundle: &Bundle, out: &Staging) -> anyhow::Result<()> {
     )?;
     for (file, v) in deploy::az_files(bundle, &defs) {
         out.write(&format!("azure/az/{file}"), json_bytes(&v))?;
+    }
+    for (file, v) in deploy::environment_files(bundle, &defs) {
+        out.write(&format!("azure/az/{file}"), json_bytes(&v))?;
+    }
+    for env in &bundle.rollout.environments {
+        out.write(
+            &format!("azure/assignments/{}.json", env.name),
+            json_bytes(&environments::assignment_template(bundle, env, &defs)),
+        )?;
     }
     out.write("azure/deploy.sh", deploy::deploy_sh(bundle, &defs))?;
     #[cfg(unix)]

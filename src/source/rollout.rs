@@ -491,8 +491,10 @@ fn load_exemptions(
                 let s = s.trim_end_matches('/').to_string();
                 let problem = match &env {
                     _ if s.to_ascii_lowercase().starts_with(MG_PREFIX) => match &env {
-                        Some(e) if inside(&e.scope, &s) => scope_problem(&s),
-                        Some(_) => Some("is outside the environment's scope".to_string()),
+                        Some(e) if e.scope.eq_ignore_ascii_case(&s) => None,
+                        Some(_) => Some(
+                            "is a management group other than the environment's scope".to_string(),
+                        ),
                         None => scope_problem(&s),
                     },
                     _ if azure_id_problem(&s).is_some() => azure_id_problem(&s),
