@@ -6,6 +6,7 @@
 
 mod common;
 
+mod alz_epac;
 mod architecture;
 mod atomic_output;
 mod azure_bundle;
