@@ -343,6 +343,21 @@ fn two_environments_get_each_controls_stage_messages_and_exemptions() {
         }
     }
 
+    // The handbook states the same, from the build: {{#rollout}} on deploy/rollout.md.
+    let page = std::fs::read_to_string(dist.join("site/deploy/rollout.html")).unwrap();
+    assert!(page.contains("<thead><tr><th scope=\"col\">Control</th><th scope=\"col\">default build</th><th scope=\"col\">prod</th><th scope=\"col\">staging</th></tr></thead>"), "{page}");
+    for row in [
+        "<tr><th scope=\"row\">AKS-01</th><td>audit · Audit · —</td><td>enforce · Deny · —</td><td>enforce · Deny · —</td></tr>",
+        "<tr><th scope=\"row\">ACR-01</th><td>audit · Audit · —</td><td>warn · Audit · —</td><td>warn · Audit · —</td></tr>",
+        "<tr><th scope=\"row\">K8S-03</th><td>audit · — · dryrun</td><td>enforce · — · deny</td><td>warn · — · warn</td></tr>",
+        "<tr><th scope=\"row\">K8S-04</th><td>warn · Audit · warn</td><td>warn · Audit · warn</td><td>warn · Audit · warn</td></tr>",
+        "<tr><th scope=\"row\">K8S-06</th><td>audit · Audit · dryrun</td><td>enforce · Deny · deny</td><td>enforce · Deny · deny</td></tr>",
+        "<tr><th scope=\"row\">K8S-07</th><td>audit · Audit · dryrun</td><td>audit · Audit · dryrun</td><td>warn · Audit · warn</td></tr>",
+        "<tr><th scope=\"row\">prod</th><td><code>/subscriptions/3f2c8a51-7d4e-4b6a-9c1f-2e8d5a7b6c40</code></td><td>enforce</td><td>ACR-01 → warn<br>K8S-07 → audit</td><td>sandbox-registries (ACR-01, ACR-02, until 2099-06-30)<br>legacy-cluster (AKS-01, until 2099-01-31)</td></tr>",
+    ] {
+        assert!(page.contains(row), "{row}");
+    }
+
     // Overlays, as written: every constraint with its stage; namespaces exempted.
     for env in ["staging", "prod"] {
         let text = std::fs::read_to_string(
