@@ -22,6 +22,7 @@ mod handbook;
 mod hostile_strings;
 mod rego_limits;
 mod robustness;
+mod rollout;
 mod serve_security;
 mod site_browser;
 mod site_render;
