@@ -494,3 +494,34 @@ fn epac_and_alz_files_are_byte_identical_whatever_the_thread_count() {
         assert!(a == b, "{sub} differs between thread counts");
     }
 }
+
+#[test]
+fn alz_assignment_follows_the_project_default_stage_not_the_environments() {
+    let project = project_with(
+        &format!("[policybook.environments.live]\nscope = \"{LIVE_MG}\"\nrollout = \"audit\"\n"),
+        "",
+    );
+    let book = project.path().join("book.toml");
+    let text = std::fs::read_to_string(&book).unwrap();
+    // The shipped project default is audit (the first `rollout` line, in
+    // [policybook]); the environment stays at audit.
+    let first = text
+        .find("\nrollout = \"audit\"\n")
+        .expect("[policybook] rollout");
+    assert!(first < text.find("[policybook.environments.live]").unwrap());
+    let text = text.replacen("\nrollout = \"audit\"\n", "\nrollout = \"enforce\"\n", 1);
+    std::fs::write(&book, text).unwrap();
+    let (_tmp, dist) = build_azure_at(project.path());
+    let set = read_json(&dist.join("azure/initiative.json"));
+    let assignment = read_json(
+        &dist.join("azure/alz/policy_assignments/aks-identity-baseline.alz_policy_assignment.json"),
+    );
+    let expected: serde_json::Map<String, Value> = effects(&set, "Deny", &[])
+        .into_iter()
+        .map(|(k, v)| (k, json!({ "value": v })))
+        .collect();
+    assert_eq!(
+        assignment["properties"]["parameters"],
+        Value::Object(expected)
+    );
+}
