@@ -1,5 +1,6 @@
 //! Azure Policy outputs: definitions, the policy set, the ARM template, the az
-//! script and the EPAC tree — all pure functions of the model.
+//! script, one assignment template per environment and the EPAC tree — all pure
+//! functions of the model.
 
 pub mod arm;
 pub mod definition;
