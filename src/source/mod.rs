@@ -1,5 +1,6 @@
 //! Loading: book.toml, the alias catalog and one YAML file per rule under the
-//! policies folder, into a `model::Bundle`. Structural problems are collected
+//! policies folder (and the rollout settings: stages, environments, the exemptions
+//! file; see `rollout`), into a `model::Bundle`. Structural problems are collected
 //! (all files, all problems) with their file:line:col; later stages add theirs.
 
 pub mod rollout;
