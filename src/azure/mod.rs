@@ -1,7 +1,6 @@
 //! Azure Policy outputs: definitions, the policy set, the ARM template, the az
 //! script, one assignment template per environment, the EPAC tree and the Azure
-//! Landing Zones library member — all pure
-//! functions of the model.
+//! Landing Zones library member — all pure functions of the model.
 
 pub mod alz;
 pub mod arm;
