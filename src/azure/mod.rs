@@ -1,9 +1,12 @@
 //! Azure Policy outputs: definitions, the policy set, the ARM template, the az
-//! script and the EPAC tree — all pure functions of the model.
+//! script, one assignment template per environment, the EPAC tree and the Azure
+//! Landing Zones library member — all pure functions of the model.
 
+pub mod alz;
 pub mod arm;
 pub mod definition;
 pub mod deploy;
+pub mod environments;
 pub mod epac;
 pub mod initiative;
 pub mod shell;
@@ -132,6 +135,15 @@ pub fn emit(bundle: &Bundle, out: &Staging) -> anyhow::Result<()> {
     for (file, v) in deploy::az_files(bundle, &defs) {
         out.write(&format!("azure/az/{file}"), json_bytes(&v))?;
     }
+    for (file, v) in deploy::environment_files(bundle, &defs) {
+        out.write(&format!("azure/az/{file}"), json_bytes(&v))?;
+    }
+    for env in &bundle.rollout.environments {
+        out.write(
+            &format!("azure/assignments/{}.json", env.name),
+            json_bytes(&environments::assignment_template(bundle, env, &defs)),
+        )?;
+    }
     out.write("azure/deploy.sh", deploy::deploy_sh(bundle, &defs))?;
     #[cfg(unix)]
     {
@@ -143,6 +155,15 @@ pub fn emit(bundle: &Bundle, out: &Staging) -> anyhow::Result<()> {
     }
     for (file, v) in epac::epac_files(bundle, &defs) {
         out.write(&format!("azure/epac/Definitions/{file}"), json_bytes(&v))?;
+    }
+    for (file, v) in epac::environment_files(bundle, &defs) {
+        out.write(&format!("azure/epac/Definitions/{file}"), json_bytes(&v))?;
+    }
+    if let Some(text) = epac::global_settings(bundle) {
+        out.write("azure/epac/Definitions/global-settings.jsonc", text)?;
+    }
+    for (file, v) in alz::alz_files(bundle, &defs) {
+        out.write(&format!("azure/alz/{file}"), json_bytes(&v))?;
     }
     Ok(())
 }

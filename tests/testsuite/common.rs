@@ -188,3 +188,72 @@ pub fn rule_project(rules: &[(&str, &str)]) -> tempfile::TempDir {
     std::fs::write(root.join("dist/azure/sentinel.json"), "{\"kept\": true}\n").unwrap();
     tmp
 }
+
+/// Where one `az` command line stopped in the real azure-cli (tests/support/az_parse_check.py).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AzOutcome {
+    pub argv: Vec<String>,
+    /// "login" (arguments accepted, stopped at `az login`), "parse" (arguments refused), "other".
+    pub outcome: String,
+    pub message: String,
+}
+
+/// Whether a missing tool must fail the test: in CI (`CI=true`) or when `var` is `1`.
+pub fn tool_required(var: &str) -> bool {
+    std::env::var(var).as_deref() == Ok("1") || std::env::var("CI").as_deref() == Ok("true")
+}
+
+/// Runs every argv (without the leading `az`) through the real azure-cli in one Python
+/// process, with `AZURE_CONFIG_DIR` in a fresh temp folder (no account, nothing of the
+/// user's touched). Returns `None` (after printing a notice) when azure-cli is not
+/// installed, unless `CI=true` or `POLICYBOOK_REQUIRE_AZ=1`, when it panics.
+pub fn az_parse_check(argvs: &[Vec<String>]) -> Option<Vec<AzOutcome>> {
+    let python = std::env::var("POLICYBOOK_PYTHON").unwrap_or_else(|_| "python3".into());
+    let probe = Command::new(&python)
+        .args(["-c", "import azure.cli.core"])
+        .output();
+    if !matches!(&probe, Ok(o) if o.status.success()) {
+        let why = "azure-cli is not installed for python3 (pip install azure-cli==2.91.0)";
+        if tool_required("POLICYBOOK_REQUIRE_AZ") {
+            panic!("{why}; CI=true or POLICYBOOK_REQUIRE_AZ=1 requires it");
+        }
+        eprintln!("skipped: {why}");
+        return None;
+    }
+    let config = tempfile::tempdir().unwrap();
+    let mut child = Command::new(&python)
+        .arg(repo_root().join("tests/support/az_parse_check.py"))
+        .env("AZURE_CONFIG_DIR", config.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run az_parse_check.py");
+    let input = serde_json::to_vec(argvs).unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(&input).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "az_parse_check.py failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).expect("az_parse_check.py prints JSON");
+    let list = v.as_array().expect("an array").iter();
+    Some(
+        list.map(|r| AzOutcome {
+            argv: r["argv"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s.as_str().unwrap().to_string())
+                .collect(),
+            outcome: r["outcome"].as_str().unwrap().to_string(),
+            message: r["message"].as_str().unwrap().to_string(),
+        })
+        .collect(),
+    )
+}

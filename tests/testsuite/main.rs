@@ -6,6 +6,7 @@
 
 mod common;
 
+mod alz_epac;
 mod architecture;
 mod atomic_output;
 mod azure_bundle;
@@ -25,6 +26,7 @@ mod hostile_strings;
 mod opa_crosscheck;
 mod rego_limits;
 mod robustness;
+mod rollout;
 mod serve_security;
 mod site_browser;
 mod site_render;
