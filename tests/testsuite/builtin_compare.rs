@@ -39,9 +39,10 @@ tests:
     expect: Audit
 "#;
 
-/// Deny by default: the built-in (Audit by default) must run with Deny too.
+/// Deny by default (stage enforce): the built-in (Audit by default) must run with Deny too.
 const ADMIN_USER: &str = r#"id: TST-02
 name: test-admin-user
+rollout: enforce
 title: The registry admin user is disabled
 area: registry-access
 severity: high

@@ -422,6 +422,8 @@ fn every_shipped_rule_is_fully_covered() {
                 .extension()
                 .is_some_and(|x| x == "yaml")
         })
+        // The exemptions file sits beside the rules but is not one.
+        .filter(|e| e.as_ref().unwrap().file_name() != "exemptions.yaml")
         .count();
     assert_eq!(v["summary"]["rules"], shipped);
     for r in v["rules"].as_array().unwrap() {
