@@ -15,6 +15,7 @@ mod files;
 pub mod highlight;
 mod page;
 mod policies;
+mod redirects;
 pub mod search;
 pub mod summary;
 pub mod synthetic;
@@ -80,6 +81,8 @@ struct Options<'a> {
     edit_template: Option<&'a str>,
     search: bool,
     print: bool,
+    /// `#fragment` redirects of existing pages, by output path.
+    redirect_fragments: std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
 }
 
 impl<'a> Options<'a> {
@@ -107,6 +110,7 @@ impl<'a> Options<'a> {
             edit_template: bundle.config.html_option("edit-url-template"),
             search: enabled("search"),
             print: enabled("print"),
+            redirect_fragments: Default::default(),
         }
     }
 }
@@ -149,7 +153,11 @@ pub fn render(bundle: &Bundle, report: &TestReport, out: &Path) -> anyhow::Resul
         return Ok(d.sorted());
     }
     let theme = theme.unwrap();
-    let opts = Options::from(bundle);
+    let mut opts = Options::from(bundle);
+    let page_outs: HashSet<String> = plan.pages.iter().map(|p| p.out.clone()).collect();
+    let mut redirect_plan = redirects::plan(&bundle.config, &bundle.root, &page_outs, &mut d);
+    opts.redirect_fragments = std::mem::take(&mut redirect_plan.page_fragments);
+    let opts = opts;
     let env = Env {
         bundle,
         src_dir: &src_dir,
@@ -214,6 +222,7 @@ pub fn render(bundle: &Bundle, report: &TestReport, out: &Path) -> anyhow::Resul
     if opts.print {
         known.insert("print.html".into());
     }
+    redirects::drop_clashes(&mut redirect_plan, &known, &bundle.root, &mut d);
     for p in &plan.pages {
         known.insert(p.out.clone());
     }
@@ -332,6 +341,11 @@ pub fn render(bundle: &Bundle, report: &TestReport, out: &Path) -> anyhow::Resul
                 write_file(&out.join("index.html"), html.as_bytes())?;
             }
         }
+    }
+
+    // Redirect pages for old addresses ([output.html.redirect]).
+    for r in &redirect_plan.pages {
+        write_file(&out.join(&r.path), redirects::html(r, book.lang).as_bytes())?;
     }
 
     // sitemap.xml when the site's URL is known.
@@ -770,6 +784,9 @@ fn render_page(
         .clone()
         .filter(|_| false)
         .unwrap_or_else(|| spec.title.clone());
+    if let Some(map) = opts.redirect_fragments.get(&spec.out) {
+        p.html.push_str(&redirects::fragment_script(map));
+    }
     let ctx = PageCtx {
         book_title: book.title,
         description: book.description,

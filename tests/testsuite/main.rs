@@ -18,6 +18,7 @@ mod gatekeeper_bad_inputs;
 mod gatekeeper_outputs;
 mod gatekeeper_verify;
 mod handbook;
+mod mdbook_extras;
 mod hostile_strings;
 mod rego_limits;
 mod robustness;
