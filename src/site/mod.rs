@@ -9,6 +9,7 @@
 //! files and the bundle's generated files (`files/…`). Output depends only on the
 //! inputs, never on thread count or timing.
 
+mod codeblock;
 mod context;
 mod directives;
 mod files;

@@ -114,3 +114,36 @@ fn redirect_keys_and_targets_that_leave_the_site_are_errors() {
     assert!(!b.path().join("escape.html").exists());
     assert!(!b.path().join("book").exists());
 }
+
+#[test]
+fn rust_code_blocks_hide_lines_keep_fence_attributes_and_highlight() {
+    let b = book(&[
+        (
+            "book.toml",
+            "[book]\ntitle = \"C\"\n\n[rust]\nedition = \"2021\"\n\n[output.html.code.hidelines]\npython = \"~\"\n",
+        ),
+        ("src/SUMMARY.md", "- [Code](index.md)\n"),
+        (
+            "src/index.md",
+            "# Code\n\n```rust\n# use std::fmt;\nfn main() {\n    ## not hidden\n    let _ = \"s\"; // c\n}\n```\n\n```rust,ignore\nlet x = 1;\n```\n\n```rust,should_panic,no_run\npanic!();\n```\n\n```python\n~import os\nprint(os.sep)\n```\n\n```console\n$ cargo build --release\n```\n",
+        ),
+    ]);
+    let r = build(b.path());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let page = read(&b.path().join("book/index.html"));
+    for want in [
+        "<pre class=\"playground\"><code class=\"language-rust edition2021\"><span class=\"boring\"><span class=\"hl-k\">use</span> std::fmt;\n</span><span class=\"hl-k\">fn</span> <span class=\"hl-f\">main</span>() {\n    # not hidden\n    <span class=\"hl-k\">let</span> _ = <span class=\"hl-s\">&quot;s&quot;</span>; <span class=\"hl-c\">// c</span>\n}</code></pre>",
+        "<pre><code class=\"language-rust ignore\"><span class=\"hl-k\">let</span> x = <span class=\"hl-n\">1</span>;</code></pre>",
+        "<pre class=\"playground\"><code class=\"language-rust should_panic no_run edition2021\"><span class=\"boring\"><span class=\"hl-o\">#![allow(unused)]</span>\n<span class=\"hl-k\">fn</span> <span class=\"hl-f\">main</span>() {\n</span><span class=\"hl-f\">panic!</span>();\n<span class=\"boring\">}</span></code></pre>",
+        "<pre><code class=\"language-python\"><span class=\"boring\">import os\n</span>print(os.sep)\n</code></pre>",
+        "<pre><code class=\"language-console\">$ cargo build --release\n</code></pre>",
+    ] {
+        assert!(page.contains(want), "missing {want:?} in\n{page}");
+    }
+    // The theme's script adds the toggle and the copy button; no Run button, no network.
+    let js = read(&b.path().join("book/assets/book.js"));
+    assert!(js.contains("'Show hidden lines'") && js.contains("'Copy to clipboard'"));
+    assert!(!js.contains("play.rust-lang.org") && !page.contains("play.rust-lang.org"));
+    let css = read(&b.path().join("book/assets/style.css"));
+    assert!(css.contains("html[data-theme] code .boring { display: none; }"));
+}

@@ -83,4 +83,62 @@
     });
   }
   function escapeRe(s) { return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'); }
+  // ---- Code blocks (mdBook-compatible): copy button and "show hidden lines" toggle.
+  // Hidden lines are <span class="boring">; style.css hides them once this script
+  // runs (html[data-theme] is set by the page's head script), so without script
+  // every line stays readable. Nothing here talks to the network.
+  var blocks = document.querySelectorAll('main pre > code');
+  for (var b = 0; b < blocks.length; b++) addCodeButtons(blocks[b]);
+  function addCodeButtons(code) {
+    var pre = code.parentNode;
+    var bar = document.createElement('div');
+    bar.className = 'pb-code-buttons';
+    if (code.querySelector('.boring')) {
+      var eye = button('pb-code-toggle', 'Show hidden lines', '\u25CE');
+      eye.setAttribute('aria-pressed', 'false');
+      eye.addEventListener('click', function () {
+        var on = code.classList.toggle('pb-show-boring');
+        eye.setAttribute('aria-pressed', on ? 'true' : 'false');
+        var label = on ? 'Hide lines' : 'Show hidden lines';
+        eye.setAttribute('aria-label', label);
+        eye.title = label;
+      });
+      bar.appendChild(eye);
+    }
+    var copy = button('pb-code-copy', 'Copy to clipboard', '\u2398');
+    copy.addEventListener('click', function () {
+      var clone = code.cloneNode(true);
+      if (!code.classList.contains('pb-show-boring')) {
+        var hid = clone.querySelectorAll('.boring');
+        for (var k = 0; k < hid.length; k++) hid[k].parentNode.removeChild(hid[k]);
+      }
+      var text = clone.textContent;
+      var done = function () { copy.title = 'Copied'; copy.classList.add('pb-copied'); setTimeout(function () { copy.title = 'Copy to clipboard'; copy.classList.remove('pb-copied'); }, 1500); };
+      if (navigator.clipboard && navigator.clipboard.writeText) {
+        navigator.clipboard.writeText(text).then(done, function () { fallbackCopy(text); done(); });
+      } else { fallbackCopy(text); done(); }
+    });
+    bar.appendChild(copy);
+    pre.classList.add('pb-has-buttons');
+    pre.insertBefore(bar, code);
+  }
+  function button(cls, label, glyph) {
+    var el = document.createElement('button');
+    el.type = 'button';
+    el.className = 'pb-code-button ' + cls;
+    el.title = label;
+    el.setAttribute('aria-label', label);
+    el.textContent = glyph;
+    return el;
+  }
+  function fallbackCopy(text) {
+    var ta = document.createElement('textarea');
+    ta.value = text;
+    ta.setAttribute('readonly', '');
+    ta.style.position = 'fixed'; ta.style.opacity = '0';
+    document.body.appendChild(ta);
+    ta.select();
+    try { document.execCommand('copy'); } catch (e) { /* nothing more to try */ }
+    document.body.removeChild(ta);
+  }
 })();
