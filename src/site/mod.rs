@@ -96,10 +96,12 @@ impl<'a> Options<'a> {
                 .unwrap_or(true)
         };
         Options {
+            // A full URL (also used by sitemap.xml) or, as mdBook allows, a path
+            // from the server's root (`/docs/`) for a site served under a sub-path.
             site_url: bundle
                 .config
                 .html_option("site-url")
-                .filter(|s| s.contains("://"))
+                .filter(|s| s.contains("://") || s.starts_with('/'))
                 .map(|s| {
                     let mut s = s.to_string();
                     if !s.ends_with('/') {
@@ -158,6 +160,17 @@ pub fn render(bundle: &Bundle, report: &TestReport, out: &Path) -> anyhow::Resul
     let page_outs: HashSet<String> = plan.pages.iter().map(|p| p.out.clone()).collect();
     let mut redirect_plan = redirects::plan(&bundle.config, &bundle.root, &page_outs, &mut d);
     opts.redirect_fragments = std::mem::take(&mut redirect_plan.page_fragments);
+    if let Some(u) = bundle.config.html_option("site-url") {
+        if opts.site_url.is_none() {
+            let text = std::fs::read_to_string(bundle.root.join("book.toml")).unwrap_or_default();
+            let at = text.find("site-url").map(|i| crate::text::line_col(&text, i)).unwrap_or((1, 1));
+            d.warning(
+                Location::new("book.toml", at),
+                format!("[output.html] site-url = {u:?} is neither a full URL nor a path from the server's root; it is ignored"),
+                "write the address the site is served at, e.g. \"https://example.org/docs/\" or \"/docs/\"",
+            );
+        }
+    }
     let opts = opts;
     let env = Env {
         bundle,
@@ -349,8 +362,8 @@ pub fn render(bundle: &Bundle, report: &TestReport, out: &Path) -> anyhow::Resul
         write_file(&out.join(&r.path), redirects::html(r, book.lang).as_bytes())?;
     }
 
-    // sitemap.xml when the site's URL is known.
-    if let Some(base) = &opts.site_url {
+    // sitemap.xml when the site's full URL is known (a sitemap needs absolute URLs).
+    if let Some(base) = opts.site_url.as_ref().filter(|u| u.contains("://")) {
         let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
         s.push_str(&format!("  <url><loc>{}</loc></url>\n", escape(base)));
         for p in &plan.pages {

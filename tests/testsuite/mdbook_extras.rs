@@ -147,3 +147,42 @@ fn rust_code_blocks_hide_lines_keep_fence_attributes_and_highlight() {
     let css = read(&b.path().join("book/assets/style.css"));
     assert!(css.contains("html[data-theme] code .boring { display: none; }"));
 }
+
+#[test]
+fn path_only_site_url_is_the_404_pages_base() {
+    let b = book(&[
+        (
+            "book.toml",
+            "[book]\ntitle = \"U\"\n\n[output.html]\nsite-url = \"/docs\"\n",
+        ),
+        ("src/SUMMARY.md", "- [Intro](index.md)\n- [Sub](a/b.md)\n"),
+        ("src/index.md", "# Intro\n"),
+        ("src/a/b.md", "# Sub\n"),
+    ]);
+    let r = build(b.path());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let nf = read(&b.path().join("book/404.html"));
+    // Served at /docs/anything/deep.html, the 404 page's relative assets and links
+    // resolve under /docs/ (tera writes `/` as `&#x2F;`, which the browser reads back).
+    assert!(nf.contains("<base href=\"&#x2F;docs&#x2F;\">"), "{nf}");
+    assert!(nf.contains("href=\"assets/style.css\""), "{nf}");
+    assert!(nf.contains("<a href=\"index.html\">the start</a>"), "{nf}");
+    // A sitemap needs full URLs: none for a path-only site-url.
+    assert!(!b.path().join("book/sitemap.xml").exists());
+    // Chapters keep relative links (no base): they work from any sub-path and file://.
+    assert!(!read(&b.path().join("book/a/b.html")).contains("<base"));
+
+    // Neither a URL nor a path from the root: a warning naming the key.
+    std::fs::write(
+        b.path().join("book.toml"),
+        "[book]\ntitle = \"U\"\n\n[output.html]\nsite-url = \"docs/\"\n",
+    )
+    .unwrap();
+    let r = build(b.path());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("book.toml:5:1: warning: [output.html] site-url = \"docs/\" is neither a full URL nor a path from the server's root; it is ignored"),
+        "{}",
+        r.stderr
+    );
+}
