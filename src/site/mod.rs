@@ -10,6 +10,7 @@
 //! inputs, never on thread count or timing.
 
 mod codeblock;
+mod book_theme;
 mod context;
 mod directives;
 mod files;
@@ -82,6 +83,8 @@ struct Options<'a> {
     edit_template: Option<&'a str>,
     search: bool,
     print: bool,
+    /// additional-css, additional-js and what maps of the book's mdBook `theme/`.
+    book_assets: book_theme::BookAssets,
     /// `#fragment` redirects of existing pages, by output path.
     redirect_fragments: std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
 }
@@ -114,6 +117,7 @@ impl<'a> Options<'a> {
             search: enabled("search"),
             print: enabled("print"),
             redirect_fragments: Default::default(),
+            book_assets: Default::default(),
         }
     }
 }
@@ -157,6 +161,8 @@ pub fn render(bundle: &Bundle, report: &TestReport, out: &Path) -> anyhow::Resul
     }
     let theme = theme.unwrap();
     let mut opts = Options::from(bundle);
+    // The book's additional-css/-js and mdBook theme folder (book_theme.rs).
+    opts.book_assets = book_theme::load(&bundle.config, &bundle.root, &mut d);
     let page_outs: HashSet<String> = plan.pages.iter().map(|p| p.out.clone()).collect();
     let mut redirect_plan = redirects::plan(&bundle.config, &bundle.root, &page_outs, &mut d);
     opts.redirect_fragments = std::mem::take(&mut redirect_plan.page_fragments);
@@ -229,6 +235,9 @@ pub fn render(bundle: &Bundle, report: &TestReport, out: &Path) -> anyhow::Resul
     }
     for a in theme.assets.keys() {
         known.insert(a.clone());
+    }
+    for (site, _) in &opts.book_assets.files {
+        known.insert(site.clone());
     }
     for s in ["index.html", "404.html", "toc.html", "assets/toc.js"] {
         known.insert(s.into());
@@ -393,6 +402,9 @@ pub fn render(bundle: &Bundle, report: &TestReport, out: &Path) -> anyhow::Resul
     })?;
     for f in rule_files.iter().flatten() {
         write_file(&out.join(&f.site_path), &f.bytes)?;
+    }
+    for (site, from) in &opts.book_assets.files {
+        write_file(&out.join(site), &std::fs::read(from)?)?;
     }
 
     // External links are listed, not fetched.
@@ -701,6 +713,9 @@ struct PageCtx<'a> {
     print: bool,
     kind: &'a str,
     base_url: Option<&'a str>,
+    /// `<head>` additions from the book (stylesheets, scripts, favicon, head.hbs).
+    extra_head: String,
+    favicon: bool,
 }
 
 impl<'a> PageCtx<'a> {
@@ -729,6 +744,8 @@ impl<'a> PageCtx<'a> {
             print: opts.print,
             kind,
             base_url: None,
+            extra_head: opts.book_assets.head_html(&root_of(path)),
+            favicon: opts.book_assets.favicon.is_some(),
         }
     }
 }
@@ -821,6 +838,8 @@ fn render_page(
         print: opts.print,
         kind: "page",
         base_url: None,
+        extra_head: opts.book_assets.head_html(&root_of(&spec.out)),
+        favicon: opts.book_assets.favicon.is_some(),
     };
     let html = theme
         .tera

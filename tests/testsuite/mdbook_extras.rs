@@ -186,3 +186,87 @@ fn path_only_site_url_is_the_404_pages_base() {
         r.stderr
     );
 }
+
+#[test]
+fn additional_css_js_and_the_books_theme_folder() {
+    let b = book(&[
+        (
+            "book.toml",
+            "[book]\ntitle = \"T\"\n\n[output.html]\nadditional-css = [\"custom/extra.css\"]\nadditional-js = [\"mermaid-init.js\"]\n",
+        ),
+        ("src/SUMMARY.md", "- [Intro](index.md)\n- [Sub](a/b.md)\n"),
+        ("src/index.md", "# Intro\n"),
+        ("src/a/b.md", "# Sub\n"),
+        ("custom/extra.css", ".x { color: red }\n"),
+        ("mermaid-init.js", "window.x = 1;\n"),
+        ("theme/css/general.css", "h1 { letter-spacing: 1px }\n"),
+        ("theme/favicon.svg", "<svg xmlns=\"http://www.w3.org/2000/svg\"/>\n"),
+        (
+            "theme/head.hbs",
+            "<link rel=\"preload\" href=\"{{ path_to_root }}fonts/a.woff2\">\n<meta name=\"v\" content=\"{{ book_title }}\">\n",
+        ),
+        ("theme/index.hbs", "<html>{{{ content }}}</html>\n"),
+        ("theme/book.js", "// mdBook's own\n"),
+        ("theme/highlight.css", ".hljs {}\n"),
+    ]);
+    let r = build(b.path());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let sub = read(&b.path().join("book/a/b.html"));
+    let want = "<link rel=\"icon\" type=\"image/svg+xml\" href=\"../theme/favicon.svg\">\n<link rel=\"stylesheet\" href=\"../theme/css/general.css\">\n<link rel=\"stylesheet\" href=\"../custom/extra.css\">\n<script defer src=\"../mermaid-init.js\"></script>\n<link rel=\"preload\" href=\"../fonts/a.woff2\">\n<meta name=\"v\" content=\"\">\n</head>";
+    assert!(sub.contains(want), "missing {want:?} in\n{sub}");
+    assert!(!sub.contains("href=\"data:,\""), "{sub}");
+    for f in [
+        "custom/extra.css",
+        "mermaid-init.js",
+        "theme/css/general.css",
+        "theme/favicon.svg",
+    ] {
+        assert_eq!(
+            std::fs::read(b.path().join("book").join(f)).unwrap(),
+            std::fs::read(b.path().join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    assert!(!b.path().join("book/theme/index.hbs").exists());
+    // Each file that does not map is named; head.hbs's unknown expression too.
+    let warn_lines: Vec<&str> = r
+        .stderr
+        .lines()
+        .filter(|l| l.contains(": warning: "))
+        .collect();
+    assert_eq!(
+        warn_lines,
+        [
+            "theme/book.js:1:1: warning: mdBook theme file `theme/book.js` is not applied: it scripts mdBook's page layout; list scripts of your own in `additional-js` instead",
+            "theme/head.hbs:2:25: warning: head.hbs: `{{ book_title }}` is a Handlebars expression policybook does not evaluate; it is left out",
+            "theme/highlight.css:1:1: warning: mdBook theme file `theme/highlight.css` is not applied: it styles highlight.js classes; policybook highlights at build time (`hl-*` classes in style.css)",
+            "theme/index.hbs:1:1: warning: mdBook theme file `theme/index.hbs` is not applied: policybook's page layout is its own tera template (themes/<name>/templates/base.html)",
+        ],
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn additional_files_outside_the_book_or_missing_are_errors() {
+    let b = book(&[
+        (
+            "book/book.toml",
+            "[book]\ntitle = \"T\"\n\n[output.html]\nadditional-css = [\"../secret.css\", \"missing.css\"]\nadditional-js = [\"/etc/passwd\"]\n",
+        ),
+        ("book/src/SUMMARY.md", "- [Intro](index.md)\n"),
+        ("book/src/index.md", "# Intro\n"),
+        ("secret.css", "x\n"),
+    ]);
+    let root = b.path().join("book");
+    let r = build(&root);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    for want in [
+        "book.toml:5:19: error: [output.html] additional-css: `../secret.css` leads out of the book with `..`",
+        "book.toml:5:36: error: [output.html] additional-css: `missing.css` does not exist",
+        "book.toml:6:18: error: [output.html] additional-js: `/etc/passwd` is an absolute path",
+    ] {
+        assert!(r.stderr.contains(want), "missing {want:?} in\n{}", r.stderr);
+    }
+    assert!(!root.join("book").exists());
+}
