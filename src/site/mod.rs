@@ -17,6 +17,7 @@ mod files;
 pub mod highlight;
 mod page;
 mod policies;
+mod preprocess;
 mod redirects;
 pub mod search;
 pub mod summary;
@@ -83,6 +84,8 @@ struct Options<'a> {
     edit_template: Option<&'a str>,
     search: bool,
     print: bool,
+    /// Chapter Markdown as the book's external preprocessors returned it.
+    preprocessed: preprocess::Output,
     /// additional-css, additional-js and what maps of the book's mdBook `theme/`.
     book_assets: book_theme::BookAssets,
     /// `#fragment` redirects of existing pages, by output path.
@@ -118,6 +121,7 @@ impl<'a> Options<'a> {
             print: enabled("print"),
             redirect_fragments: Default::default(),
             book_assets: Default::default(),
+            preprocessed: Default::default(),
         }
     }
 }
@@ -177,13 +181,27 @@ pub fn render(bundle: &Bundle, report: &TestReport, out: &Path) -> anyhow::Resul
             );
         }
     }
-    let opts = opts;
     let env = Env {
         bundle,
         src_dir: &src_dir,
         src_rel: &src_rel,
         policy_pages: plan.pages.iter().any(|p| p.kind == PageKind::PolicyIndex),
     };
+    // External preprocessors ([preprocessor.*]) over mdBook's JSON protocol.
+    if preprocess::any(&bundle.config) {
+        let items = preprocess_items(&plan, &src_dir);
+        opts.preprocessed = preprocess::run(
+            &bundle.config,
+            &bundle.root,
+            items,
+            |md, text, diags| page::expand_includes(text, md, &env, &format!("{src_rel}/{md}"), diags, 0).0,
+            &mut d,
+        );
+        if d.has_errors() {
+            return Ok(d.sorted());
+        }
+    }
+    let opts = opts;
     std::fs::create_dir_all(out)?;
 
     // Generated files of the bundle, per rule.
@@ -427,6 +445,56 @@ pub fn render(bundle: &Bundle, report: &TestReport, out: &Path) -> anyhow::Resul
 }
 
 // ------------------------------------------------------------------ planning
+
+/// The book as preprocessors see it: Markdown chapters (read from disk), drafts,
+/// parts and separators in SUMMARY.md order. Generated policy pages are left out.
+fn preprocess_items(plan: &Plan, src_dir: &Path) -> Vec<preprocess::Item> {
+    let mut items = Vec::new();
+    let mut skip_below: Option<usize> = None;
+    for n in &plan.nav {
+        match n {
+            Nav::Part(t) => items.push(preprocess::Item::Part(t.clone())),
+            Nav::Separator => items.push(preprocess::Item::Separator),
+            Nav::Chapter {
+                page,
+                title,
+                number,
+                depth,
+            } => {
+                if skip_below.is_some_and(|s| *depth > s) {
+                    continue;
+                }
+                skip_below = None;
+                let content = match page {
+                    None => None,
+                    Some(i) if plan.pages[*i].kind == PageKind::Markdown => {
+                        match crate::text::read_text(&src_dir.join(&plan.pages[*i].md)) {
+                            Ok(t) => Some(t),
+                            Err(_) => continue, // reported when the page is rendered
+                        }
+                    }
+                    Some(_) => {
+                        skip_below = Some(*depth);
+                        continue;
+                    }
+                };
+                let number = number.as_ref().map(|n| {
+                    n.split('.')
+                        .filter_map(|x| x.parse::<u32>().ok())
+                        .collect::<Vec<_>>()
+                });
+                items.push(preprocess::Item::Chapter(preprocess::Chapter {
+                    md: page.map(|i| plan.pages[i].md.clone()).unwrap_or_default(),
+                    title: title.clone(),
+                    number,
+                    depth: *depth,
+                    content,
+                }));
+            }
+        }
+    }
+    items
+}
 
 fn plan(bundle: &Bundle, summary: &summary::Summary, src_dir: &Path, d: &mut Diagnostics) -> Plan {
     let mut pages: Vec<PageSpec> = Vec::new();
@@ -791,8 +859,21 @@ fn render_page(
                     String::new()
                 }
             };
-            let (text, origin) = page::expand_includes(&raw, &spec.md, env, &file, &mut p.diags, 0);
-            p.markdown(&text, &origin);
+            let pre = &opts.preprocessed;
+            match pre.content.get(&spec.md) {
+                // `links` ran among the preprocessors: the text is final.
+                Some(t) if pre.links_done => p.markdown(t, &Origin::new(&file, 1)),
+                Some(t) => {
+                    let (text, origin) =
+                        page::expand_includes(t, &spec.md, env, &file, &mut p.diags, 0);
+                    p.markdown(&text, &origin);
+                }
+                None => {
+                    let (text, origin) =
+                        page::expand_includes(&raw, &spec.md, env, &file, &mut p.diags, 0);
+                    p.markdown(&text, &origin);
+                }
+            }
             edit_path = Some(file);
         }
         PageKind::PolicyIndex => policies::index_page(&mut p, bundle, &spec.title),

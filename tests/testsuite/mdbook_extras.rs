@@ -270,3 +270,120 @@ fn additional_files_outside_the_book_or_missing_are_errors() {
     }
     assert!(!root.join("book").exists());
 }
+
+/// A preprocessor speaking mdBook's protocol: `supports html` answers by tag;
+/// a run replaces `hello` and appends `<tag>:<raw|expanded>:<parents>:<title>` to
+/// each chapter, after checking the context and its working directory.
+const PRE_PY: &str = r#"import json, os, sys
+tag = sys.argv[1]
+if sys.argv[2:3] == ['supports']:
+    sys.exit(1 if tag == 'nosupport' or sys.argv[3] != 'html' else 0)
+if tag == 'fail':
+    sys.stderr.write('boom\n')
+    sys.exit(3)
+if tag == 'garbage':
+    print('not json')
+    sys.exit(0)
+ctx, book = json.load(sys.stdin)
+assert ctx['renderer'] == 'html' and ctx['mdbook_version'] == '0.5.4', ctx
+assert os.path.realpath(os.getcwd()) == os.path.realpath(ctx['root'])
+assert 'policybook' not in ctx['config']
+def walk(items):
+    for it in items:
+        if isinstance(it, dict) and 'Chapter' in it:
+            ch = it['Chapter']
+            if ch['path']:
+                seen = 'raw' if '{{#include' in ch['content'] else 'expanded'
+                ch['content'] = ch['content'].replace('hello', 'HELLO') + '\n\n' + tag + ':' + seen + ':' + '/'.join(ch['parent_names']) + ':' + ctx['config']['book']['title'] + '\n'
+            walk(ch['sub_items'])
+walk(book['items'])
+json.dump(book, sys.stdout)
+"#;
+
+fn pre_book(toml_tail: &str) -> tempfile::TempDir {
+    book(&[
+        ("book.toml", &format!("[book]\ntitle = \"P\"\n{toml_tail}")),
+        ("pre.py", PRE_PY),
+        ("src/SUMMARY.md", "- [Intro](index.md)\n  - [Sub](sub.md)\n"),
+        ("src/index.md", "# Intro\n\nhello\n"),
+        ("src/sub.md", "# Sub\n\n{{#include part.txt}}\n"),
+        ("src/part.txt", "hello from include\n"),
+    ])
+}
+
+#[test]
+fn preprocessors_run_in_mdbook_order_over_the_json_protocol() {
+    let b = pre_book(
+        "\n[preprocessor.early]\ncommand = \"python3 pre.py early\"\nbefore = [\"links\"]\n\n[preprocessor.zz]\ncommand = \"python3 pre.py zz\"\n\n[preprocessor.mid]\ncommand = \"python3 pre.py mid\"\nafter = [\"zz\"]\n\n[preprocessor.skip]\ncommand = \"python3 pre.py nosupport\"\n",
+    );
+    let r = build(b.path());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // Order as mdBook: early, index, skip (probe says no), zz; then links, mid.
+    let sub = read(&b.path().join("book/sub.html"));
+    for want in [
+        "<p>HELLO from include</p>\n<p>early:raw:Intro:P</p>\n<p>zz:raw:Intro:P</p>\n<p>mid:expanded:Intro:P</p>",
+    ] {
+        assert!(sub.contains(want), "missing {want:?} in\n{sub}");
+    }
+    let intro = read(&b.path().join("book/index.html"));
+    assert!(
+        // No include here, so every preprocessor sees final text; the top chapter has no parents.
+        intro.contains(
+            "<p>HELLO</p>\n<p>early:expanded::P</p>\n<p>zz:expanded::P</p>\n<p>mid:expanded::P</p>"
+        ),
+        "{intro}"
+    );
+    assert!(!intro.contains("nosupport"));
+}
+
+#[test]
+fn missing_failing_and_garbage_preprocessors() {
+    // Missing: an error naming the command, with the optional way out.
+    let b = pre_book("\n[preprocessor.nothere]\n");
+    let r = build(b.path());
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("book.toml:4:1: error: the command `mdbook-nothere` of preprocessor `nothere` was not found: is it installed?"),
+        "{}",
+        r.stderr
+    );
+    assert!(r
+        .stderr
+        .contains("set `optional = true` in [preprocessor.nothere]"));
+    assert!(!b.path().join("book").exists());
+
+    // Optional: a warning, and the book is built without it.
+    let b = pre_book("\n[preprocessor.nothere]\noptional = true\n");
+    let r = build(b.path());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("book.toml:4:1: warning: the command `mdbook-nothere` of preprocessor `nothere` was not found; it is optional, so the book is built without it"),
+        "{}",
+        r.stderr
+    );
+    assert!(read(&b.path().join("book/index.html")).contains("<p>hello</p>"));
+
+    // A preprocessor that fails, or prints something else than a book.
+    for (tag, want) in [
+        ("fail", "book.toml:4:1: error: preprocessor `bad` (`python3 pre.py fail`) failed with exit status: 3"),
+        ("garbage", "book.toml:4:1: error: preprocessor `bad` printed something that is not the book as JSON: expected ident at line 1 column 2"),
+    ] {
+        let b = pre_book(&format!("\n[preprocessor.bad]\ncommand = \"python3 pre.py {tag}\"\n"));
+        let r = build(b.path());
+        assert_eq!(r.code, 2, "{}", r.stderr);
+        assert!(r.stderr.contains(want), "missing {want:?} in\n{}", r.stderr);
+        assert!(!b.path().join("book").exists());
+    }
+
+    // A cycle through before/after.
+    let b = pre_book("\n[preprocessor.a]\ncommand = \"python3 pre.py a\"\nbefore = [\"b\"]\n\n[preprocessor.b]\ncommand = \"python3 pre.py b\"\nbefore = [\"a\"]\n");
+    let r = build(b.path());
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            "error: preprocessors wait on each other in a cycle through `before`/`after`: a, b"
+        ),
+        "{}",
+        r.stderr
+    );
+}
