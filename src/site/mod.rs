@@ -9,8 +9,8 @@
 //! files and the bundle's generated files (`files/…`). Output depends only on the
 //! inputs, never on thread count or timing.
 
-mod codeblock;
 mod book_theme;
+mod codeblock;
 mod context;
 mod directives;
 mod files;
@@ -89,7 +89,8 @@ struct Options<'a> {
     /// additional-css, additional-js and what maps of the book's mdBook `theme/`.
     book_assets: book_theme::BookAssets,
     /// `#fragment` redirects of existing pages, by output path.
-    redirect_fragments: std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
+    redirect_fragments:
+        std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
 }
 
 impl<'a> Options<'a> {
@@ -173,7 +174,10 @@ pub fn render(bundle: &Bundle, report: &TestReport, out: &Path) -> anyhow::Resul
     if let Some(u) = bundle.config.html_option("site-url") {
         if opts.site_url.is_none() {
             let text = std::fs::read_to_string(bundle.root.join("book.toml")).unwrap_or_default();
-            let at = text.find("site-url").map(|i| crate::text::line_col(&text, i)).unwrap_or((1, 1));
+            let at = text
+                .find("site-url")
+                .map(|i| crate::text::line_col(&text, i))
+                .unwrap_or((1, 1));
             d.warning(
                 Location::new("book.toml", at),
                 format!("[output.html] site-url = {u:?} is neither a full URL nor a path from the server's root; it is ignored"),
@@ -194,7 +198,9 @@ pub fn render(bundle: &Bundle, report: &TestReport, out: &Path) -> anyhow::Resul
             &bundle.config,
             &bundle.root,
             items,
-            |md, text, diags| page::expand_includes(text, md, &env, &format!("{src_rel}/{md}"), diags, 0).0,
+            |md, text, diags| {
+                page::expand_includes(text, md, &env, &format!("{src_rel}/{md}"), diags, 0).0
+            },
             &mut d,
         );
         if d.has_errors() {

@@ -14,9 +14,9 @@ use std::sync::Arc;
 
 use pulldown_cmark::{CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
+use super::codeblock;
 use super::context::{Env, Origin};
 use super::directives::{self, Host};
-use super::codeblock;
 use super::util::{
     escape, html_path, is_external, join, percent_decode, relative, slug, IdSet, LineIndex,
 };
@@ -243,7 +243,8 @@ impl<'e> PageBuilder<'e> {
                         code = None;
                         self.code_text(&buf);
                         // Classes, hidden lines and highlighting as mdBook (codeblock.rs).
-                        let html = codeblock::render(&self.env.bundle.config, info.as_deref(), &buf);
+                        let html =
+                            codeblock::render(&self.env.bundle.config, info.as_deref(), &buf);
                         a.push(Event::Html(html.clone().into()));
                         b.push(Event::Html(html.into()));
                     }

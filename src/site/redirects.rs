@@ -31,6 +31,9 @@ pub struct Plan {
     pub page_fragments: BTreeMap<String, BTreeMap<String, String>>,
 }
 
+/// An old path's default destination, its fragment map, and its first key (for messages).
+type Combined = (Option<String>, BTreeMap<String, String>, String);
+
 /// Reads `[output.html.redirect]` and checks every entry against the site's pages
 /// (`page_outs`); `drop_clashes` later checks them against the other files.
 pub fn plan(
@@ -50,9 +53,7 @@ pub fn plan(
     };
     let toml_text = std::fs::read_to_string(root.join("book.toml")).unwrap_or_default();
     let at = |key: &str| key_location(&toml_text, key);
-    // old path → (default destination, fragment map, first key for messages)
-    let mut combined: BTreeMap<String, (Option<String>, BTreeMap<String, String>, String)> =
-        BTreeMap::new();
+    let mut combined: BTreeMap<String, Combined> = BTreeMap::new();
     for (key, value) in table {
         let Some(dest) = value.as_str() else {
             continue; // a wrong type is reported by config::html_type_warnings
