@@ -270,6 +270,10 @@ pub fn render(bundle: &Bundle, report: &TestReport, out: &Path) -> anyhow::Resul
         known.insert("print.html".into());
     }
     redirects::drop_clashes(&mut redirect_plan, &known, &bundle.root, &mut d);
+    // A link to an old address is fine: its redirect page is there.
+    for r in &redirect_plan.pages {
+        known.insert(r.path.clone());
+    }
     for p in &plan.pages {
         known.insert(p.out.clone());
     }

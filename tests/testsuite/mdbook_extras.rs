@@ -36,10 +36,15 @@ fn redirect_pages_are_written_with_refresh_canonical_and_fragment_script() {
         ),
         ("src/SUMMARY.md", SUMMARY),
         ("src/index.md", "# Intro\n"),
-        ("src/new.md", "# New\n\n## Here\n"),
+        ("src/new.md", "# New\n\n## Here\n\nThe [old address](old.html) still works.\n"),
     ]);
     let r = build(b.path());
     assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        !r.stderr.contains("warning") && !r.stderr.contains("error"),
+        "{}",
+        r.stderr
+    );
     assert_eq!(
         read(&b.path().join("book/old.html")),
         r##"<!DOCTYPE html>
