@@ -181,13 +181,15 @@ fn hide_prefix(lang: &str, text: &str, prefix: &str) -> String {
 fn wrap_runs(lang: &str, runs: &[(bool, String)]) -> String {
     let mut out = String::new();
     for (hidden, s) in runs {
-        let h = highlight::highlight(lang, s);
         if *hidden {
-            out.push_str("<span class=\"boring\">");
-            out.push_str(&h);
-            out.push_str("</span>");
+            // One span per hidden line, as mdBook writes them.
+            for line in s.split_inclusive('\n') {
+                out.push_str("<span class=\"boring\">");
+                out.push_str(&highlight::highlight(lang, line));
+                out.push_str("</span>");
+            }
         } else {
-            out.push_str(&h);
+            out.push_str(&highlight::highlight(lang, s));
         }
     }
     out
@@ -205,7 +207,7 @@ mod tests {
     fn rust_block_without_main_is_wrapped_hidden() {
         assert_eq!(
             render(&cfg(""), Some("rust,edition2021"), "let x = 1;\n"),
-            "<pre class=\"playground\"><code class=\"language-rust edition2021\"><span class=\"boring\"><span class=\"hl-o\">#![allow(unused)]</span>\n<span class=\"hl-k\">fn</span> <span class=\"hl-f\">main</span>() {\n</span><span class=\"hl-k\">let</span> x = <span class=\"hl-n\">1</span>;\n<span class=\"boring\">}</span></code></pre>\n"
+            "<pre class=\"playground\"><code class=\"language-rust edition2021\"><span class=\"boring\"><span class=\"hl-o\">#![allow(unused)]</span>\n</span><span class=\"boring\"><span class=\"hl-k\">fn</span> <span class=\"hl-f\">main</span>() {\n</span><span class=\"hl-k\">let</span> x = <span class=\"hl-n\">1</span>;\n<span class=\"boring\">}</span></code></pre>\n"
         );
     }
 
