@@ -1,7 +1,8 @@
 //! What an mdBook book adds to the look of its pages: `additional-css` and
 //! `additional-js` from `[output.html]`, and the book's own `theme/` folder
 //! (`[output.html] theme`, default `theme`). Files that map onto policybook's theme
-//! are published and linked from every page: CSS files (and the fonts or images
+//! are published and linked from every page: the stylesheets mdBook reads from a
+//! theme folder (`css/general.css`, …, `fonts/fonts.css`, with the fonts or images
 //! beside them), `head.hbs` (its `{{ path_to_root }}` filled in) and a favicon. Files
 //! that do not map (`index.hbs`, `book.js`, highlight.js styles, …) are named in a
 //! warning each: nothing is dropped silently. Every path stays inside the project.
@@ -105,7 +106,19 @@ pub fn load(config: &crate::config::Config, root: &Path, d: &mut Diagnostics) ->
             format!("[output.html] theme = {theme_rel:?} {why}"),
             "name a folder inside the book, e.g. `theme = \"theme\"`",
         ),
-        Ok(dir) if dir.is_dir() => theme_folder(&mut a, root, &dir, theme_rel, d),
+        Ok(dir) if dir.is_dir() => {
+            let listed: Vec<String> = html
+                .and_then(|h| h.get("additional-css"))
+                .and_then(|v| v.as_array())
+                .map(|l| {
+                    l.iter()
+                        .filter_map(|v| v.as_str())
+                        .map(|s| s.trim_start_matches("./").to_string())
+                        .collect()
+                })
+                .unwrap_or_default();
+            theme_folder(&mut a, root, &dir, theme_rel, &listed, d)
+        }
         Ok(_) if theme_key.is_some() => d.warning(
             at("theme"),
             format!("[output.html] theme = {theme_rel:?}: no such folder, so no theme files are applied"),
@@ -172,7 +185,23 @@ fn inside(root: &Path, real_root: &Path, rel: &str) -> Result<PathBuf, &'static 
     Ok(p)
 }
 
-fn theme_folder(a: &mut BookAssets, root: &Path, dir: &Path, theme_rel: &str, d: &mut Diagnostics) {
+/// The stylesheets mdBook itself reads from a theme folder.
+const MDBOOK_CSS: &[&str] = &[
+    "css/variables.css",
+    "css/general.css",
+    "css/chrome.css",
+    "css/print.css",
+    "fonts/fonts.css",
+];
+
+fn theme_folder(
+    a: &mut BookAssets,
+    root: &Path,
+    dir: &Path,
+    theme_rel: &str,
+    additional_css: &[String],
+    d: &mut Diagnostics,
+) {
     let walked = crate::walk::walk_files(
         root,
         dir,
@@ -214,13 +243,27 @@ fn theme_folder(a: &mut BookAssets, root: &Path, dir: &Path, theme_rel: &str, d:
             continue;
         }
         let site = format!("{theme_rel}/{rel}");
+        if rel.ends_with(".css") && !MDBOOK_CSS.contains(&rel.as_str()) {
+            if !additional_css.contains(&site) {
+                d.warning(
+                    Location::new(&shown, (1, 1)),
+                    format!("mdBook theme file `{shown}` is not applied: mdBook reads only css/variables.css, css/general.css, css/chrome.css, css/print.css and fonts/fonts.css from a theme folder"),
+                    "list it in `additional-css` to apply it (as mdBook needs too), or delete it",
+                );
+            }
+            continue; // an additional-css entry publishes and links it
+        }
         if rel == "favicon.svg" || (rel == "favicon.png" && a.favicon.is_none()) {
             a.favicon = Some(site.clone());
         }
-        if rel.ends_with(".css") {
-            a.css.push(site.clone());
-        }
         a.files.push((site, path));
+    }
+    // Linked in mdBook's order; fonts, images and the like are published beside them.
+    for c in MDBOOK_CSS {
+        let site = format!("{theme_rel}/{c}");
+        if a.files.iter().any(|(s, _)| *s == site) {
+            a.css.push(site);
+        }
     }
 }
 

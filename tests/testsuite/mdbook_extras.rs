@@ -213,14 +213,19 @@ fn additional_css_js_and_the_books_theme_folder() {
         ("theme/index.hbs", "<html>{{{ content }}}</html>\n"),
         ("theme/book.js", "// mdBook's own\n"),
         ("theme/highlight.css", ".hljs {}\n"),
+        ("theme/fonts/fonts.css", "@font-face { src: url(a.woff2) }\n"),
+        ("theme/fonts/a.woff2", "font"),
+        ("theme/unlisted.css", "p { color: blue }\n"),
     ]);
     let r = build(b.path());
     assert_eq!(r.code, 0, "{}", r.stderr);
     let sub = read(&b.path().join("book/a/b.html"));
-    let want = "<link rel=\"icon\" type=\"image/svg+xml\" href=\"../theme/favicon.svg\">\n<link rel=\"stylesheet\" href=\"../theme/css/general.css\">\n<link rel=\"stylesheet\" href=\"../custom/extra.css\">\n<script defer src=\"../mermaid-init.js\"></script>\n<link rel=\"preload\" href=\"../fonts/a.woff2\">\n<meta name=\"v\" content=\"\">\n</head>";
+    let want = "<link rel=\"icon\" type=\"image/svg+xml\" href=\"../theme/favicon.svg\">\n<link rel=\"stylesheet\" href=\"../theme/css/general.css\">\n<link rel=\"stylesheet\" href=\"../theme/fonts/fonts.css\">\n<link rel=\"stylesheet\" href=\"../custom/extra.css\">\n<script defer src=\"../mermaid-init.js\"></script>\n<link rel=\"preload\" href=\"../fonts/a.woff2\">\n<meta name=\"v\" content=\"\">\n</head>";
     assert!(sub.contains(want), "missing {want:?} in\n{sub}");
     assert!(!sub.contains("href=\"data:,\""), "{sub}");
+    assert!(!sub.contains("unlisted.css"));
     for f in [
+        "theme/fonts/a.woff2",
         "custom/extra.css",
         "mermaid-init.js",
         "theme/css/general.css",
@@ -246,6 +251,7 @@ fn additional_css_js_and_the_books_theme_folder() {
             "theme/head.hbs:2:25: warning: head.hbs: `{{ book_title }}` is a Handlebars expression policybook does not evaluate; it is left out",
             "theme/highlight.css:1:1: warning: mdBook theme file `theme/highlight.css` is not applied: it styles highlight.js classes; policybook highlights at build time (`hl-*` classes in style.css)",
             "theme/index.hbs:1:1: warning: mdBook theme file `theme/index.hbs` is not applied: policybook's page layout is its own tera template (themes/<name>/templates/base.html)",
+            "theme/unlisted.css:1:1: warning: mdBook theme file `theme/unlisted.css` is not applied: mdBook reads only css/variables.css, css/general.css, css/chrome.css, css/print.css and fonts/fonts.css from a theme folder",
         ],
         "{}",
         r.stderr
