@@ -325,7 +325,7 @@ fn pre_book(toml_tail: &str) -> tempfile::TempDir {
 #[test]
 fn preprocessors_run_in_mdbook_order_over_the_json_protocol() {
     let b = pre_book(
-        "\n[preprocessor.early]\ncommand = \"python3 pre.py early\"\nbefore = [\"links\"]\n\n[preprocessor.zz]\ncommand = \"python3 pre.py zz\"\n\n[preprocessor.mid]\ncommand = \"python3 pre.py mid\"\nafter = [\"zz\"]\n\n[preprocessor.skip]\ncommand = \"python3 pre.py nosupport\"\n",
+        "\n[preprocessor.early]\ncommand = \"python3 pre.py early\"\nbefore = [\"links\"]\n\n[preprocessor.zz]\ncommand = \"python3 pre.py zz\"\n\n[preprocessor.mid]\ncommand = \"python3 pre.py mid\"\nafter = [\"zz\"]\n\n[preprocessor.skip]\ncommand = \"python3 pre.py nosupport\"\n\n[preprocessor.epubonly]\ncommand = \"python3 pre.py epubonly\"\nrenderers = [\"epub\"]\n",
     );
     let r = build(b.path());
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -341,7 +341,22 @@ fn preprocessors_run_in_mdbook_order_over_the_json_protocol() {
         ),
         "{intro}"
     );
-    assert!(!intro.contains("nosupport"));
+    assert!(!intro.contains("nosupport") && !intro.contains("epubonly"));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_preprocessor_path_is_relative_to_the_book_root() {
+    use std::os::unix::fs::PermissionsExt;
+    let b = pre_book("\n[preprocessor.local]\ncommand = \"tools/pre.py local\"\n");
+    let script = b.path().join("tools/pre.py");
+    std::fs::create_dir_all(script.parent().unwrap()).unwrap();
+    std::fs::write(&script, format!("#!/usr/bin/env python3\n{PRE_PY}")).unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    // The test process's working directory is not the book's root.
+    let r = build(b.path());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(read(&b.path().join("book/index.html")).contains("<p>local:expanded::P</p>"));
 }
 
 #[test]
