@@ -277,6 +277,7 @@ pub fn render(bundle: &Bundle, report: &TestReport, out: &Path) -> anyhow::Resul
     for p in &plan.pages {
         known.insert(p.out.clone());
     }
+    redirects::check_targets(&redirect_plan, &known, &bundle.root, &mut d);
 
     // 404 page (links checked too).
     let not_found = render_404(&env, &theme, &book, &opts, out)?;

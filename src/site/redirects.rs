@@ -186,6 +186,43 @@ fn check_dest(from: &str, dest: &str) -> Result<(), &'static str> {
     }
 }
 
+/// Warns about redirects to a relative target that is no file of the site (a typo
+/// would send readers from one missing page to another).
+pub fn check_targets(plan: &Plan, files: &HashSet<String>, root: &Path, d: &mut Diagnostics) {
+    let toml_text = std::fs::read_to_string(root.join("book.toml")).unwrap_or_default();
+    let mut targets: Vec<(&str, &str)> = Vec::new();
+    for p in &plan.pages {
+        targets.push((p.dest.as_str(), p.path.as_str()));
+        targets.extend(p.fragments.values().map(|t| (t.as_str(), p.path.as_str())));
+    }
+    for (dest, from) in targets {
+        let t = dest.trim();
+        if is_external(t) || t.starts_with('/') || t.starts_with('#') || t.starts_with('?') {
+            continue;
+        }
+        let path = t.split(['#', '?']).next().unwrap_or("");
+        let Some(resolved) = join(from, &super::util::percent_decode(path)) else {
+            continue;
+        };
+        let found = files.contains(&resolved)
+            || files.contains(&format!("{}/index.html", resolved.trim_end_matches('/')))
+            || (resolved.is_empty() && files.contains("index.html"));
+        if !found {
+            let key = plan
+                .pages
+                .iter()
+                .find(|p| p.path == from)
+                .map(|p| p.key.as_str())
+                .unwrap_or(from);
+            d.warning(
+                key_location(&toml_text, key),
+                format!("[output.html.redirect] `{key}` sends readers to `{dest}`, which is no page or file of the site (`{resolved}`)"),
+                "the target is relative to the old page's folder; fix the path",
+            );
+        }
+    }
+}
+
 /// Where `"key"` is written in book.toml (its line, else the file's start).
 fn key_location(text: &str, key: &str) -> Location {
     for q in ['"', '\''] {

@@ -45,6 +45,24 @@ fn redirect_pages_are_written_with_refresh_canonical_and_fragment_script() {
         "{}",
         r.stderr
     );
+    // A relative target that is no file of the site: a warning.
+    let toml = b.path().join("book.toml");
+    let text = read(&toml).replace(
+        "\"/old.html\" = \"new.html\"",
+        "\"/old.html\" = \"nwe.html\"",
+    );
+    std::fs::write(&toml, text).unwrap();
+    let r = build(b.path());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("book.toml:5:1: warning: [output.html.redirect] `/old.html` sends readers to `nwe.html`, which is no page or file of the site (`nwe.html`)"), "{}", r.stderr);
+    std::fs::write(&toml, read(&toml).replace("nwe.html", "new.html")).unwrap();
+    let r = build(b.path());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        !r.stderr.contains("warning") && !r.stderr.contains("error"),
+        "{}",
+        r.stderr
+    );
     assert_eq!(
         read(&b.path().join("book/old.html")),
         r##"<!DOCTYPE html>
