@@ -36,7 +36,7 @@ fn redirect_pages_are_written_with_refresh_canonical_and_fragment_script() {
         ),
         ("src/SUMMARY.md", SUMMARY),
         ("src/index.md", "# Intro\n"),
-        ("src/new.md", "# New\n\n## Here\n\nThe [old address](old.html) still works.\n"),
+        ("src/new.md", "# New\n\n## Here\n\nThe [old address](old.html) and [old chapter](old.md) still work.\n"),
     ]);
     let r = build(b.path());
     assert_eq!(r.code, 0, "{}", r.stderr);
