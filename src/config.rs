@@ -19,7 +19,8 @@ pub struct Config {
     /// (`site-url`, `git-repository-url`, `edit-url-template`, …) and ignores the rest.
     #[serde(default)]
     pub output: BTreeMap<String, toml::Value>,
-    /// mdBook's `[build]`, `[rust]` and `[preprocessor.*]` tables: accepted, not used.
+    /// mdBook's `[build]`, `[rust]` and `[preprocessor.*]` tables (the site reads
+    /// `[rust] edition`, `use-default-preprocessors` and runs the preprocessors).
     #[serde(default)]
     pub build: Option<toml::Value>,
     #[serde(default)]

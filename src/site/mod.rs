@@ -9,12 +9,16 @@
 //! files and the bundle's generated files (`files/…`). Output depends only on the
 //! inputs, never on thread count or timing.
 
+mod book_theme;
+mod codeblock;
 mod context;
 mod directives;
 mod files;
 pub mod highlight;
 mod page;
 mod policies;
+mod preprocess;
+mod redirects;
 mod rollout_table;
 pub mod search;
 pub mod summary;
@@ -81,6 +85,13 @@ struct Options<'a> {
     edit_template: Option<&'a str>,
     search: bool,
     print: bool,
+    /// Chapter Markdown as the book's external preprocessors returned it.
+    preprocessed: preprocess::Output,
+    /// additional-css, additional-js and what maps of the book's mdBook `theme/`.
+    book_assets: book_theme::BookAssets,
+    /// `#fragment` redirects of existing pages, by output path.
+    redirect_fragments:
+        std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
 }
 
 impl<'a> Options<'a> {
@@ -93,10 +104,12 @@ impl<'a> Options<'a> {
                 .unwrap_or(true)
         };
         Options {
+            // A full URL (also used by sitemap.xml) or, as mdBook allows, a path
+            // from the server's root (`/docs/`) for a site served under a sub-path.
             site_url: bundle
                 .config
                 .html_option("site-url")
-                .filter(|s| s.contains("://"))
+                .filter(|s| s.contains("://") || s.starts_with('/'))
                 .map(|s| {
                     let mut s = s.to_string();
                     if !s.ends_with('/') {
@@ -108,6 +121,9 @@ impl<'a> Options<'a> {
             edit_template: bundle.config.html_option("edit-url-template"),
             search: enabled("search"),
             print: enabled("print"),
+            redirect_fragments: Default::default(),
+            book_assets: Default::default(),
+            preprocessed: Default::default(),
         }
     }
 }
@@ -150,13 +166,49 @@ pub fn render(bundle: &Bundle, report: &TestReport, out: &Path) -> anyhow::Resul
         return Ok(d.sorted());
     }
     let theme = theme.unwrap();
-    let opts = Options::from(bundle);
+    let mut opts = Options::from(bundle);
+    // The book's additional-css/-js and mdBook theme folder (book_theme.rs).
+    opts.book_assets = book_theme::load(&bundle.config, &bundle.root, &mut d);
+    let page_outs: HashSet<String> = plan.pages.iter().map(|p| p.out.clone()).collect();
+    let mut redirect_plan = redirects::plan(&bundle.config, &bundle.root, &page_outs, &mut d);
+    opts.redirect_fragments = std::mem::take(&mut redirect_plan.page_fragments);
+    if let Some(u) = bundle.config.html_option("site-url") {
+        if opts.site_url.is_none() {
+            let text = std::fs::read_to_string(bundle.root.join("book.toml")).unwrap_or_default();
+            let at = text
+                .find("site-url")
+                .map(|i| crate::text::line_col(&text, i))
+                .unwrap_or((1, 1));
+            d.warning(
+                Location::new("book.toml", at),
+                format!("[output.html] site-url = {u:?} is neither a full URL nor a path from the server's root; it is ignored"),
+                "write the address the site is served at, e.g. \"https://example.org/docs/\" or \"/docs/\"",
+            );
+        }
+    }
     let env = Env {
         bundle,
         src_dir: &src_dir,
         src_rel: &src_rel,
         policy_pages: plan.pages.iter().any(|p| p.kind == PageKind::PolicyIndex),
     };
+    // External preprocessors ([preprocessor.*]) over mdBook's JSON protocol.
+    if preprocess::any(&bundle.config) {
+        let items = preprocess_items(&plan, &src_dir);
+        opts.preprocessed = preprocess::run(
+            &bundle.config,
+            &bundle.root,
+            items,
+            |md, text, diags| {
+                page::expand_includes(text, md, &env, &format!("{src_rel}/{md}"), diags, 0).0
+            },
+            &mut d,
+        );
+        if d.has_errors() {
+            return Ok(d.sorted());
+        }
+    }
+    let opts = opts;
     std::fs::create_dir_all(out)?;
 
     // Generated files of the bundle, per rule.
@@ -209,15 +261,24 @@ pub fn render(bundle: &Bundle, report: &TestReport, out: &Path) -> anyhow::Resul
     for a in theme.assets.keys() {
         known.insert(a.clone());
     }
+    for (site, _) in &opts.book_assets.files {
+        known.insert(site.clone());
+    }
     for s in ["index.html", "404.html", "toc.html", "assets/toc.js"] {
         known.insert(s.into());
     }
     if opts.print {
         known.insert("print.html".into());
     }
+    redirects::drop_clashes(&mut redirect_plan, &known, &bundle.root, &mut d);
+    // A link to an old address is fine: its redirect page is there.
+    for r in &redirect_plan.pages {
+        known.insert(r.path.clone());
+    }
     for p in &plan.pages {
         known.insert(p.out.clone());
     }
+    redirects::check_targets(&redirect_plan, &known, &bundle.root, &mut d);
 
     // 404 page (links checked too).
     let not_found = render_404(&env, &theme, &book, &opts, out)?;
@@ -335,8 +396,13 @@ pub fn render(bundle: &Bundle, report: &TestReport, out: &Path) -> anyhow::Resul
         }
     }
 
-    // sitemap.xml when the site's URL is known.
-    if let Some(base) = &opts.site_url {
+    // Redirect pages for old addresses ([output.html.redirect]).
+    for r in &redirect_plan.pages {
+        write_file(&out.join(&r.path), redirects::html(r, book.lang).as_bytes())?;
+    }
+
+    // sitemap.xml when the site's full URL is known (a sitemap needs absolute URLs).
+    if let Some(base) = opts.site_url.as_ref().filter(|u| u.contains("://")) {
         let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
         s.push_str(&format!("  <url><loc>{}</loc></url>\n", escape(base)));
         for p in &plan.pages {
@@ -367,6 +433,9 @@ pub fn render(bundle: &Bundle, report: &TestReport, out: &Path) -> anyhow::Resul
     for f in rule_files.iter().flatten() {
         write_file(&out.join(&f.site_path), &f.bytes)?;
     }
+    for (site, from) in &opts.book_assets.files {
+        write_file(&out.join(site), &std::fs::read(from)?)?;
+    }
 
     // External links are listed, not fetched.
     let mut ext: BTreeSet<(String, String)> = BTreeSet::new();
@@ -388,6 +457,56 @@ pub fn render(bundle: &Bundle, report: &TestReport, out: &Path) -> anyhow::Resul
 }
 
 // ------------------------------------------------------------------ planning
+
+/// The book as preprocessors see it: Markdown chapters (read from disk), drafts,
+/// parts and separators in SUMMARY.md order. Generated policy pages are left out.
+fn preprocess_items(plan: &Plan, src_dir: &Path) -> Vec<preprocess::Item> {
+    let mut items = Vec::new();
+    let mut skip_below: Option<usize> = None;
+    for n in &plan.nav {
+        match n {
+            Nav::Part(t) => items.push(preprocess::Item::Part(t.clone())),
+            Nav::Separator => items.push(preprocess::Item::Separator),
+            Nav::Chapter {
+                page,
+                title,
+                number,
+                depth,
+            } => {
+                if skip_below.is_some_and(|s| *depth > s) {
+                    continue;
+                }
+                skip_below = None;
+                let content = match page {
+                    None => None,
+                    Some(i) if plan.pages[*i].kind == PageKind::Markdown => {
+                        match crate::text::read_text(&src_dir.join(&plan.pages[*i].md)) {
+                            Ok(t) => Some(t),
+                            Err(_) => continue, // reported when the page is rendered
+                        }
+                    }
+                    Some(_) => {
+                        skip_below = Some(*depth);
+                        continue;
+                    }
+                };
+                let number = number.as_ref().map(|n| {
+                    n.split('.')
+                        .filter_map(|x| x.parse::<u32>().ok())
+                        .collect::<Vec<_>>()
+                });
+                items.push(preprocess::Item::Chapter(preprocess::Chapter {
+                    md: page.map(|i| plan.pages[i].md.clone()).unwrap_or_default(),
+                    title: title.clone(),
+                    number,
+                    depth: *depth,
+                    content,
+                }));
+            }
+        }
+    }
+    items
+}
 
 fn plan(bundle: &Bundle, summary: &summary::Summary, src_dir: &Path, d: &mut Diagnostics) -> Plan {
     let mut pages: Vec<PageSpec> = Vec::new();
@@ -674,6 +793,9 @@ struct PageCtx<'a> {
     print: bool,
     kind: &'a str,
     base_url: Option<&'a str>,
+    /// `<head>` additions from the book (stylesheets, scripts, favicon, head.hbs).
+    extra_head: String,
+    favicon: bool,
 }
 
 impl<'a> PageCtx<'a> {
@@ -702,6 +824,8 @@ impl<'a> PageCtx<'a> {
             print: opts.print,
             kind,
             base_url: None,
+            extra_head: opts.book_assets.head_html(&root_of(path)),
+            favicon: opts.book_assets.favicon.is_some(),
         }
     }
 }
@@ -747,8 +871,21 @@ fn render_page(
                     String::new()
                 }
             };
-            let (text, origin) = page::expand_includes(&raw, &spec.md, env, &file, &mut p.diags, 0);
-            p.markdown(&text, &origin);
+            let pre = &opts.preprocessed;
+            match pre.content.get(&spec.md) {
+                // `links` ran among the preprocessors: the text is final.
+                Some(t) if pre.links_done => p.markdown(t, &Origin::new(&file, 1)),
+                Some(t) => {
+                    let (text, origin) =
+                        page::expand_includes(t, &spec.md, env, &file, &mut p.diags, 0);
+                    p.markdown(&text, &origin);
+                }
+                None => {
+                    let (text, origin) =
+                        page::expand_includes(&raw, &spec.md, env, &file, &mut p.diags, 0);
+                    p.markdown(&text, &origin);
+                }
+            }
             edit_path = Some(file);
         }
         PageKind::PolicyIndex => policies::index_page(&mut p, bundle, &spec.title),
@@ -771,6 +908,9 @@ fn render_page(
         .clone()
         .filter(|_| false)
         .unwrap_or_else(|| spec.title.clone());
+    if let Some(map) = opts.redirect_fragments.get(&spec.out) {
+        p.html.push_str(&redirects::fragment_script(map));
+    }
     let ctx = PageCtx {
         book_title: book.title,
         description: book.description,
@@ -791,6 +931,8 @@ fn render_page(
         print: opts.print,
         kind: "page",
         base_url: None,
+        extra_head: opts.book_assets.head_html(&root_of(&spec.out)),
+        favicon: opts.book_assets.favicon.is_some(),
     };
     let html = theme
         .tera
@@ -895,6 +1037,8 @@ fn check_links<'r>(
         .collect();
     let check = |l: &LinkRef, d: &mut Diagnostics| match &l.target {
         LinkTarget::Page(md) => match by_md.get(md.as_str()) {
+            // A chapter that moved: its old address has a redirect page.
+            None if known.contains(&util::html_path(md)) => {}
             None => {
                 if src_dir.join(md).is_file() {
                     d.error(

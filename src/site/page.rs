@@ -14,9 +14,9 @@ use std::sync::Arc;
 
 use pulldown_cmark::{CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
+use super::codeblock;
 use super::context::{Env, Origin};
 use super::directives::{self, Host};
-use super::highlight;
 use super::util::{
     escape, html_path, is_external, join, percent_decode, relative, slug, IdSet, LineIndex,
 };
@@ -229,7 +229,7 @@ impl<'e> PageBuilder<'e> {
         let mut a: Vec<Event> = Vec::with_capacity(evs.len() + 8);
         let mut b: Vec<Event> = Vec::with_capacity(evs.len() + 8);
         let mut heading: Option<(usize, bool)> = None;
-        let mut code: Option<(String, String)> = None;
+        let mut code: Option<(Option<String>, String)> = None;
         let mut footnotes: HashMap<String, usize> = HashMap::new();
         let mut i = 0;
         while i < evs.len() {
@@ -238,19 +238,13 @@ impl<'e> PageBuilder<'e> {
                 match ev {
                     Event::Text(t) => buf.push_str(t),
                     Event::End(TagEnd::CodeBlock) => {
-                        let lang = std::mem::take(lang);
+                        let info = std::mem::take(lang);
                         let buf = std::mem::take(buf);
                         code = None;
                         self.code_text(&buf);
-                        let class = if lang.is_empty() {
-                            String::new()
-                        } else {
-                            format!(" class=\"language-{}\"", escape(&lang))
-                        };
-                        let html = format!(
-                            "<pre><code{class}>{}</code></pre>\n",
-                            highlight::highlight(&lang, &buf)
-                        );
+                        // Classes, hidden lines and highlighting as mdBook (codeblock.rs).
+                        let html =
+                            codeblock::render(&self.env.bundle.config, info.as_deref(), &buf);
                         a.push(Event::Html(html.clone().into()));
                         b.push(Event::Html(html.into()));
                     }
@@ -319,11 +313,11 @@ impl<'e> PageBuilder<'e> {
                     b.push(Event::Start(with_destination(tag, y)));
                 }
                 Event::Start(Tag::CodeBlock(kind)) => {
-                    let lang = match kind {
-                        CodeBlockKind::Fenced(info) => highlight::language(info),
-                        CodeBlockKind::Indented => String::new(),
+                    let info = match kind {
+                        CodeBlockKind::Fenced(info) => Some(info.to_string()),
+                        CodeBlockKind::Indented => None,
                     };
-                    code = Some((lang, String::new()));
+                    code = Some((info, String::new()));
                 }
                 Event::Start(Tag::Paragraph) => {
                     if let Some((end, dtext)) = directive_at(&evs, i, text) {

@@ -459,3 +459,60 @@ fn handbook_in_headless_chromium() {
     let errors = b.console_errors();
     assert!(errors.is_empty(), "console errors: {errors:#?}");
 }
+
+/// Rust code blocks in a browser: `# ` lines hidden, the toggle shows them, the
+/// copy button copies what is shown.
+#[test]
+fn code_block_buttons_in_headless_chromium() {
+    let Some(exe) = chromium() else {
+        if std::env::var("POLICYBOOK_REQUIRE_BROWSER").as_deref() == Ok("1") {
+            panic!(
+                "POLICYBOOK_REQUIRE_BROWSER=1 but no Chromium at /usr/bin/chromium (or $CHROMIUM)"
+            );
+        }
+        println!("skipped: no chromium");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    for (p, t) in [
+        ("book.toml", "[book]\ntitle = \"Code\"\n"),
+        ("src/SUMMARY.md", "- [Code](index.md)\n"),
+        (
+            "src/index.md",
+            "# Code\n\n```rust\n# fn hidden() {}\nfn main() {\n    hidden();\n}\n```\n",
+        ),
+    ] {
+        let to = tmp.path().join(p);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::write(to, t).unwrap();
+    }
+    let (bundle, diags) = load_and_validate(tmp.path());
+    assert!(!diags.has_errors(), "{diags}");
+    build(&bundle).unwrap().expect("builds");
+    let site = tmp.path().join(bundle.config.site_dir());
+    let addr = policybook::serve::serve_static(site).unwrap();
+    let mut b = Browser::launch(&exe);
+    b.navigate(&format!("http://{addr}/index.html"));
+    let display = "getComputedStyle(document.querySelector('main pre code .boring')).display";
+    assert_eq!(b.eval(display), json!("none"), "hidden line hidden");
+    b.eval("window.__copied = null; navigator.clipboard.writeText = t => { window.__copied = t; return Promise.resolve(); }; document.querySelector('.pb-code-copy').click(), true");
+    b.wait_for("window.__copied", "the copy button");
+    assert_eq!(
+        b.eval("window.__copied"),
+        json!("fn main() {\n    hidden();\n}")
+    );
+    b.eval("document.querySelector('.pb-code-toggle').click(), true");
+    assert_eq!(b.eval(display), json!("inline"), "toggle shows it");
+    assert_eq!(
+        b.eval("document.querySelector('.pb-code-toggle').getAttribute('aria-pressed')"),
+        json!("true")
+    );
+    b.eval("document.querySelector('.pb-code-copy').click(), true");
+    b.wait_for(
+        "window.__copied.startsWith('fn hidden')",
+        "copy with hidden lines shown",
+    );
+    b.screenshot("site-code.png");
+    let errors = b.console_errors();
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+}

@@ -83,4 +83,65 @@
     });
   }
   function escapeRe(s) { return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'); }
+  // ---- Code blocks (mdBook-compatible): copy button and "show hidden lines" toggle.
+  // Hidden lines are <span class="boring">; style.css hides them once this script
+  // runs (html[data-theme] is set by the page's head script), so without script
+  // every line stays readable. Nothing here talks to the network.
+  var ICON = '<svg viewBox="0 0 24 24" width="16" height="16" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2">';
+  var EYE = ICON + '<path d="M1 12s4-7 11-7 11 7 11 7-4 7-11 7S1 12 1 12z"/><circle cx="12" cy="12" r="3"/></svg>';
+  var COPY = ICON + '<rect x="9" y="9" width="12" height="12" rx="2"/><path d="M5 15H4a1 1 0 0 1-1-1V4a1 1 0 0 1 1-1h10a1 1 0 0 1 1 1v1"/></svg>';
+  var blocks = document.querySelectorAll('main pre > code');
+  for (var b = 0; b < blocks.length; b++) addCodeButtons(blocks[b]);
+  function addCodeButtons(code) {
+    var pre = code.parentNode;
+    var bar = document.createElement('div');
+    bar.className = 'pb-code-buttons';
+    if (code.querySelector('.boring')) {
+      var eye = button('pb-code-toggle', 'Show hidden lines', EYE);
+      eye.setAttribute('aria-pressed', 'false');
+      eye.addEventListener('click', function () {
+        var on = code.classList.toggle('pb-show-boring');
+        eye.setAttribute('aria-pressed', on ? 'true' : 'false');
+        var label = on ? 'Hide lines' : 'Show hidden lines';
+        eye.setAttribute('aria-label', label);
+        eye.title = label;
+      });
+      bar.appendChild(eye);
+    }
+    var copy = button('pb-code-copy', 'Copy to clipboard', COPY);
+    copy.addEventListener('click', function () {
+      var clone = code.cloneNode(true);
+      if (!code.classList.contains('pb-show-boring')) {
+        var hid = clone.querySelectorAll('.boring');
+        for (var k = 0; k < hid.length; k++) hid[k].parentNode.removeChild(hid[k]);
+      }
+      var text = clone.textContent;
+      var done = function () { copy.title = 'Copied'; copy.classList.add('pb-copied'); setTimeout(function () { copy.title = 'Copy to clipboard'; copy.classList.remove('pb-copied'); }, 1500); };
+      if (navigator.clipboard && navigator.clipboard.writeText) {
+        navigator.clipboard.writeText(text).then(done, function () { fallbackCopy(text); done(); });
+      } else { fallbackCopy(text); done(); }
+    });
+    bar.appendChild(copy);
+    pre.classList.add('pb-has-buttons');
+    pre.insertBefore(bar, code);
+  }
+  function button(cls, label, svg) {
+    var el = document.createElement('button');
+    el.type = 'button';
+    el.className = 'pb-code-button ' + cls;
+    el.title = label;
+    el.setAttribute('aria-label', label);
+    el.innerHTML = svg;
+    return el;
+  }
+  function fallbackCopy(text) {
+    var ta = document.createElement('textarea');
+    ta.value = text;
+    ta.setAttribute('readonly', '');
+    ta.style.position = 'fixed'; ta.style.opacity = '0';
+    document.body.appendChild(ta);
+    ta.select();
+    try { document.execCommand('copy'); } catch (e) { /* nothing more to try */ }
+    document.body.removeChild(ta);
+  }
 })();
