@@ -9,10 +9,12 @@
 //! files and the bundle's generated files (`files/…`). Output depends only on the
 //! inputs, never on thread count or timing.
 
+mod alerts;
 mod context;
 mod directives;
 mod files;
 pub mod highlight;
+mod includes;
 mod page;
 mod policies;
 pub mod search;
@@ -730,6 +732,8 @@ fn render_page(
     let bundle = env.bundle;
     let mut p = PageBuilder::new(env, &spec.md, &spec.title);
     let mut edit_path: Option<String> = None;
+    // `{{#title …}}` in the chapter: its `<title>`.
+    let mut set_title: Option<String> = None;
     match &spec.kind {
         PageKind::Markdown => {
             let file = format!("{}/{}", env.src_rel, spec.md);
@@ -746,7 +750,9 @@ fn render_page(
                     String::new()
                 }
             };
-            let (text, origin) = page::expand_includes(&raw, &spec.md, env, &file, &mut p.diags, 0);
+            let (text, origin, title) =
+                page::expand_links(&raw, &spec.md, env, &file, &mut p.diags, 0);
+            set_title = title;
             p.markdown(&text, &origin);
             edit_path = Some(file);
         }
@@ -770,6 +776,7 @@ fn render_page(
         .clone()
         .filter(|_| false)
         .unwrap_or_else(|| spec.title.clone());
+    let title = set_title.unwrap_or(title);
     let ctx = PageCtx {
         book_title: book.title,
         description: book.description,

@@ -19,6 +19,7 @@ mod gatekeeper_outputs;
 mod gatekeeper_verify;
 mod handbook;
 mod hostile_strings;
+mod mdbook_compat;
 mod rego_limits;
 mod robustness;
 mod serve_security;
