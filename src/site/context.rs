@@ -64,7 +64,10 @@ impl Origin {
         if prefix_len > 0 {
             for s in &mut self.segments {
                 let at = s.start.min(text.len());
-                let lines = text.as_bytes()[..at].iter().filter(|b| **b == b'\n').count();
+                let lines = text.as_bytes()[..at]
+                    .iter()
+                    .filter(|b| **b == b'\n')
+                    .count();
                 s.start += lines * prefix_len;
             }
         }

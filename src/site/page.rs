@@ -14,9 +14,9 @@ use std::sync::Arc;
 
 use pulldown_cmark::{CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
+use super::alerts;
 use super::context::{Env, Origin};
 use super::directives::{self, Host};
-use super::alerts;
 use super::highlight;
 use super::includes;
 use super::util::{
@@ -241,9 +241,8 @@ impl<'e> PageBuilder<'e> {
         if smart_punctuation(self.env) {
             opts |= Options::ENABLE_SMART_PUNCTUATION;
         }
-        let evs: Vec<(Event, Range<usize>)> = Parser::new_ext(text, opts)
-            .into_offset_iter()
-            .collect();
+        let evs: Vec<(Event, Range<usize>)> =
+            Parser::new_ext(text, opts).into_offset_iter().collect();
         let mut a: Vec<Event> = Vec::with_capacity(evs.len() + 8);
         let mut b: Vec<Event> = Vec::with_capacity(evs.len() + 8);
         let mut heading: Option<(usize, bool)> = None;
@@ -842,7 +841,9 @@ fn expand_in(
             let help = st.confinement_help();
             diags.error(
                 loc,
-                format!("cannot include `{path}`: it leads out of the repository that holds the book"),
+                format!(
+                    "cannot include `{path}`: it leads out of the repository that holds the book"
+                ),
                 help,
             );
             continue;
@@ -969,7 +970,11 @@ fn from_site_root(md: &str, dest: &str) -> String {
             s => parts.push(s),
         }
     }
-    let slash = if path.ends_with('/') && !parts.is_empty() { "/" } else { "" };
+    let slash = if path.ends_with('/') && !parts.is_empty() {
+        "/"
+    } else {
+        ""
+    };
     format!("{}{}{slash}{rest}", "../".repeat(up), parts.join("/"))
 }
 
