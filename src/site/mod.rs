@@ -10,6 +10,7 @@
 //! inputs, never on thread count or timing.
 
 mod alerts;
+mod book_keys;
 mod context;
 mod directives;
 mod files;
@@ -133,6 +134,7 @@ pub fn render(bundle: &Bundle, report: &TestReport, out: &Path) -> anyhow::Resul
     };
     let (summary, sd) = summary::parse(&text, &summary_file);
     d.extend(sd);
+    book_keys::mathjax_warning(bundle, &mut d);
     let plan = plan(bundle, &summary, &src_dir, &mut d);
     let theme_name = bundle
         .config
@@ -449,6 +451,16 @@ fn plan(bundle: &Bundle, summary: &summary::Summary, src_dir: &Path, d: &mut Dia
                         depth,
                     }),
                     Target::File(md) => {
+                        // Only from a SUMMARY.md without errors: a typo'd line never writes a file.
+                        if !src_dir.join(md).is_file()
+                            && !d.has_errors()
+                            && book_keys::create_missing(bundle)
+                        {
+                            if let Err(why) = book_keys::create_chapter(src_dir, md, &e.title) {
+                                d.error(e.location.clone(), format!("cannot create the missing chapter file `{md}`: {why}"), "create the file yourself or fix the path ([build] create-missing = true writes missing chapters)");
+                                continue;
+                            }
+                        }
                         if !src_dir.join(md).is_file() {
                             d.error(e.location.clone(), format!("chapter file `{md}` does not exist"), "create the file or fix the path (relative to the book's source folder)");
                             continue;

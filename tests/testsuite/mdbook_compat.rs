@@ -172,3 +172,59 @@ fn includes_never_leave_the_repository() {
     assert!(!run.stderr.contains("TOPSECRET"));
     assert!(!root.join("book").exists());
 }
+
+/// Item 11: `[build] create-missing` (mdBook's default true in a plain book)
+/// writes a missing chapter as `# Title`; `false` keeps it an error.
+#[test]
+fn create_missing_writes_the_chapter_only_when_on() {
+    let tmp = book();
+    let summary = tmp.path().join("src/SUMMARY.md");
+    let mut s = read(&summary);
+    s.push_str("- [New chapter](new/chapter.md)\n");
+    std::fs::write(&summary, s).unwrap();
+    std::fs::write(
+        tmp.path().join("book.toml"),
+        "[book]\ntitle = \"Include fixture\"\n\n[build]\ncreate-missing = false\n",
+    )
+    .unwrap();
+    let run = common::policybook(tmp.path(), &["build"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("src/SUMMARY.md:9:3: error: chapter file `new/chapter.md` does not exist"),
+        "{}",
+        run.stderr
+    );
+    assert!(!tmp.path().join("src/new").exists());
+
+    std::fs::write(
+        tmp.path().join("book.toml"),
+        "[book]\ntitle = \"Include fixture\"\n",
+    )
+    .unwrap();
+    built(tmp.path());
+    assert_eq!(
+        read(&tmp.path().join("src/new/chapter.md")),
+        "# New chapter\n"
+    );
+    assert!(read(&tmp.path().join("book/new/chapter.html")).contains("<h1 id=\"new-chapter\">"));
+}
+
+/// Item 11: `mathjax-support` keeps the TeX as written and says so.
+#[test]
+fn mathjax_support_warns_and_keeps_the_tex() {
+    let tmp = book();
+    std::fs::write(
+        tmp.path().join("book.toml"),
+        "[book]\ntitle = \"Include fixture\"\n\n[output.html]\nmathjax-support = true\n",
+    )
+    .unwrap();
+    std::fs::write(
+        tmp.path().join("src/punct.md"),
+        "# Punctuation\n\n$$ a^2 + b^2 $$\n",
+    )
+    .unwrap();
+    let run = built(tmp.path());
+    assert!(run.stderr.starts_with("book.toml:5:1: warning: mathjax-support: the TeX is kept as written and not typeset (MathJax would be loaded from the network; the site stays offline)\n"), "{}", run.stderr);
+    assert!(read(&tmp.path().join("book/punct.html")).contains("<p>$$ a^2 + b^2 $$</p>"));
+}
