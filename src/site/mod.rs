@@ -14,6 +14,7 @@ mod book_keys;
 mod context;
 mod directives;
 mod files;
+mod footnotes;
 pub mod highlight;
 mod includes;
 mod page;

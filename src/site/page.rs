@@ -17,6 +17,7 @@ use pulldown_cmark::{CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser
 use super::alerts;
 use super::context::{Env, Origin};
 use super::directives::{self, Host};
+use super::footnotes;
 use super::highlight;
 use super::includes;
 use super::util::{
@@ -247,7 +248,7 @@ impl<'e> PageBuilder<'e> {
         let mut b: Vec<Event> = Vec::with_capacity(evs.len() + 8);
         let mut heading: Option<(usize, bool)> = None;
         let mut code: Option<(String, String)> = None;
-        let mut footnotes: HashMap<String, usize> = HashMap::new();
+        let mut footnotes = footnotes::Footnotes::default();
         let mut i = 0;
         while i < evs.len() {
             let (ev, range) = &evs[i];
@@ -373,32 +374,21 @@ impl<'e> PageBuilder<'e> {
                     self.text(" ");
                 }
                 Event::FootnoteReference(name) => {
-                    let k = footnotes.len() + 1;
-                    let num = *footnotes.entry(name.to_string()).or_insert(k);
-                    let id = format!("fn-{}", slug(name));
-                    let r = |p: &str| {
-                        format!(
-                            "<sup class=\"footnote-reference\"><a href=\"#{p}{}\">{num}</a></sup>",
-                            escape(&id)
-                        )
-                    };
-                    a.push(Event::InlineHtml(r("").into()));
-                    b.push(Event::InlineHtml(r(&format!("{}-", self.pid)).into()));
+                    let (mut x, mut y) = footnotes.reference(name, &self.pid);
+                    // Side by side references get a space between them, as in mdBook.
+                    if matches!(a.last(), Some(Event::InlineHtml(h)) if h.starts_with("<sup class=\"footnote-reference\""))
+                    {
+                        x.insert(0, ' ');
+                        y.insert(0, ' ');
+                    }
+                    a.push(Event::InlineHtml(x.into()));
+                    b.push(Event::InlineHtml(y.into()));
                 }
                 Event::Start(Tag::FootnoteDefinition(name)) => {
-                    let k = footnotes.len() + 1;
-                    let num = *footnotes.entry(name.to_string()).or_insert(k);
-                    let id = format!("fn-{}", slug(name));
-                    self.anchors.push(id.clone());
-                    let r = |p: &str| {
-                        format!("<div class=\"footnote-definition\" id=\"{p}{}\"><sup class=\"footnote-definition-label\">{num}</sup>", escape(&id))
-                    };
-                    a.push(Event::Html(r("").into()));
-                    b.push(Event::Html(r(&format!("{}-", self.pid)).into()));
+                    footnotes.start(name, &mut a, &mut b);
                 }
                 Event::End(TagEnd::FootnoteDefinition) => {
-                    a.push(Event::Html("</div>\n".into()));
-                    b.push(Event::Html("</div>\n".into()));
+                    footnotes.end(&mut a, &mut b);
                 }
                 Event::Text(t) | Event::Code(t) => {
                     if !self.in_heading {
@@ -431,6 +421,8 @@ impl<'e> PageBuilder<'e> {
             }
             i += 1;
         }
+        let ids = footnotes.finish(&mut a, &mut b, &self.pid);
+        self.anchors.extend(ids);
         let mut x = String::with_capacity(text.len() * 3 / 2);
         let mut y = String::with_capacity(text.len() * 3 / 2);
         pulldown_cmark::html::push_html(&mut x, a.into_iter());

@@ -191,7 +191,7 @@ fn create_missing_writes_the_chapter_only_when_on() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(
         run.stderr
-            .contains("src/SUMMARY.md:9:3: error: chapter file `new/chapter.md` does not exist"),
+            .contains("src/SUMMARY.md:10:3: error: chapter file `new/chapter.md` does not exist"),
         "{}",
         run.stderr
     );
@@ -227,4 +227,23 @@ fn mathjax_support_warns_and_keeps_the_tex() {
     let run = built(tmp.path());
     assert!(run.stderr.starts_with("book.toml:5:1: warning: mathjax-support: the TeX is kept as written and not typeset (MathJax would be loaded from the network; the site stays offline)\n"), "{}", run.stderr);
     assert!(read(&tmp.path().join("book/punct.html")).contains("<p>$$ a^2 + b^2 $$</p>"));
+}
+
+/// Item 11: footnotes numbered by first reference and collected at the end of
+/// the page with back-links, unused definitions left out (mdBook 0.5).
+#[test]
+fn footnotes_collected_at_the_end_with_back_links() {
+    let tmp = book();
+    built(tmp.path());
+    assert_eq!(
+        article(&read(&tmp.path().join("book/notes.html"))),
+        "<article class=\"page\">\n<h1 id=\"notes\"><a class=\"header\" href=\"#notes\">Notes</a></h1>\n<p>First<sup class=\"footnote-reference\" id=\"fr-one-1\"><a href=\"#footnote-one\">1</a></sup>, then a word<sup class=\"footnote-reference\" id=\"fr-w-1\"><a href=\"#footnote-w\">2</a></sup> and again<sup class=\"footnote-reference\" id=\"fr-one-2\"><a href=\"#footnote-one\">1</a></sup>.</p>\n<p>Side by side.<sup class=\"footnote-reference\" id=\"fr-a-1\"><a href=\"#footnote-a\">3</a></sup> <sup class=\"footnote-reference\" id=\"fr-b-1\"><a href=\"#footnote-b\">4</a></sup></p>\n<hr>\n<ol class=\"footnote-definition\">\n<li id=\"footnote-one\">\n<p>Note one. <a href=\"#fr-one-1\">↩</a> <a href=\"#fr-one-2\">↩2</a> <a href=\"#fr-one-3\">↩3</a></p>\n</li>\n<li id=\"footnote-w\">\n<p>The word note, citing one.<sup class=\"footnote-reference\" id=\"fr-one-3\"><a href=\"#footnote-one\">1</a></sup> <a href=\"#fr-w-1\">↩</a></p>\n</li>\n<li id=\"footnote-a\">\n<p>A. <a href=\"#fr-a-1\">↩</a></p>\n</li>\n<li id=\"footnote-b\">\n<p>B. <a href=\"#fr-b-1\">↩</a></p>\n</li>\n</ol>\n\n"
+    );
+    let print = read(&tmp.path().join("book/print.html"));
+    assert!(
+        print.contains(
+            "<li id=\"notes-footnote-one\">\n<p>Note one. <a href=\"#notes-fr-one-1\">↩</a>"
+        ),
+        "print page ids are prefixed"
+    );
 }
