@@ -1,7 +1,8 @@
 //! mdBook `book.toml` keys the site honours beside the page rendering:
 //! `[build] create-missing` (write a missing chapter file, as `mdbook build` does)
-//! and `[output.html] mathjax-support` (TeX is kept as written, with a warning:
-//! the site loads nothing from the network).
+//! `[output.html] mathjax-support` (TeX is kept as written, with a warning:
+//! the site loads nothing from the network) and `[output.html.search]
+//! limit-results` (the most results a search shows; 30 by default).
 
 use std::path::Path;
 
@@ -70,4 +71,24 @@ pub fn mathjax_warning(bundle: &Bundle, d: &mut Diagnostics) {
         "mathjax-support: the TeX is kept as written and not typeset (MathJax would be loaded from the network; the site stays offline)",
         "remove the key to silence this, or render the formulas to images or SVG before the build",
     );
+}
+
+/// `[output.html.search] limit-results`: written into `search/meta.js` as `limit`.
+pub fn search_limit(bundle: &Bundle, files: &mut [(String, String)]) {
+    let Some(n) = bundle
+        .config
+        .output
+        .get("html")
+        .and_then(|h| h.get("search"))
+        .and_then(|s| s.get("limit-results"))
+        .and_then(|v| v.as_integer())
+        .filter(|n| *n > 0)
+    else {
+        return;
+    };
+    for (path, text) in files.iter_mut() {
+        if path == "search/meta.js" {
+            *text = text.replacen("({\"docs\"", &format!("({{\"limit\":{n},\"docs\""), 1);
+        }
+    }
 }

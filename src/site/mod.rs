@@ -19,6 +19,7 @@ pub mod highlight;
 mod includes;
 mod page;
 mod policies;
+mod rawhtml;
 pub mod search;
 pub mod summary;
 pub mod synthetic;
@@ -319,7 +320,8 @@ pub fn render(bundle: &Bundle, report: &TestReport, out: &Path) -> anyhow::Resul
                 });
             }
         }
-        let files = search::build(&docs);
+        let mut files = search::build(&docs);
+        book_keys::search_limit(bundle, &mut files);
         drop(docs);
         files
             .par_iter()

@@ -20,6 +20,7 @@ use super::directives::{self, Host};
 use super::footnotes;
 use super::highlight;
 use super::includes;
+use super::rawhtml;
 use super::util::{
     escape, html_path, is_external, join, percent_decode, relative, slug, IdSet, LineIndex,
 };
@@ -401,7 +402,12 @@ impl<'e> PageBuilder<'e> {
                 Event::Html(h) | Event::InlineHtml(h) => {
                     collect_html_ids(h, &mut self.anchors);
                     a.push(ev.clone());
-                    b.push(ev.clone());
+                    let md = self.md.clone();
+                    let p = rawhtml::for_print(h, &self.pid, &|v| from_site_root(&md, v));
+                    b.push(match ev {
+                        Event::Html(_) => Event::Html(p.into()),
+                        _ => Event::InlineHtml(p.into()),
+                    });
                 }
                 Event::SoftBreak
                 | Event::HardBreak

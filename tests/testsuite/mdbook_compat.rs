@@ -191,7 +191,7 @@ fn create_missing_writes_the_chapter_only_when_on() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(
         run.stderr
-            .contains("src/SUMMARY.md:10:3: error: chapter file `new/chapter.md` does not exist"),
+            .contains("src/SUMMARY.md:11:3: error: chapter file `new/chapter.md` does not exist"),
         "{}",
         run.stderr
     );
@@ -246,4 +246,42 @@ fn footnotes_collected_at_the_end_with_back_links() {
         ),
         "print page ids are prefixed"
     );
+}
+
+/// Item 11: `[output.html.search] limit-results` reaches the search script.
+#[test]
+fn search_limit_results_is_written_for_the_browser() {
+    let tmp = book();
+    built(tmp.path());
+    let meta = read(&tmp.path().join("book/search/meta.js"));
+    assert!(meta.starts_with("pbSearch.meta({\"docs\":"), "{meta}");
+    std::fs::write(
+        tmp.path().join("book.toml"),
+        "[book]\ntitle = \"Include fixture\"\n\n[output.html.search]\nlimit-results = 5\n",
+    )
+    .unwrap();
+    built(tmp.path());
+    let meta = read(&tmp.path().join("book/search/meta.js"));
+    assert!(
+        meta.starts_with("pbSearch.meta({\"limit\":5,\"docs\":"),
+        "{meta}"
+    );
+    let js = read(&tmp.path().join("book/assets/search.js"));
+    assert!(js.contains(".slice(0, (S.info && S.info.limit) || LIMIT)"));
+}
+
+/// Item 11: raw-HTML `id` targets and `<img src>` on the print page are rewritten
+/// like the Markdown ones (prefixed ids, paths from the site root).
+#[test]
+fn raw_html_targets_on_the_print_page() {
+    let tmp = book();
+    built(tmp.path());
+    let print = read(&tmp.path().join("book/print.html"));
+    assert!(
+        print.contains("<a id=\"sub-raw-here\"></a>\n<img src=\"sub/pic.png\" alt=\"pic\">"),
+        "{print}"
+    );
+    assert!(print.contains("Jump <a href=\"#sub-raw-here\">here</a>."));
+    let page = read(&tmp.path().join("book/sub/raw.html"));
+    assert!(page.contains("<a id=\"here\"></a>\n<img src=\"pic.png\" alt=\"pic\">"));
 }

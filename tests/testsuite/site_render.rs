@@ -137,7 +137,7 @@ fn plain_mdbook_book_with_parts_nested_chapters_and_drafts() {
         "pbSearch.shard(\"ku\",{\"kubelet\":\"cA,3N\",\"kubernete\":\"f\"});\n"
     );
     assert!(read(&out.join("search/meta.js"))
-        .starts_with("pbSearch.meta({\"docs\":16,\"chunk\":32,\"shards\":[\"ad\","));
+        .starts_with("pbSearch.meta({\"limit\":20,\"docs\":16,\"chunk\":32,\"shards\":[\"ad\","));
     let docs = read(&out.join("search/d-0.js"));
     assert!(docs.contains("[\"glossary.html#kubelet\",\"Kubelet\",\"Glossary\",\"The node agent that pulls images. See https://kubernetes.io/docs/concepts/overview/components/.\"]"), "{docs}");
 
