@@ -58,22 +58,6 @@ impl Origin {
         }
     }
 
-    /// The origin of `text` once every line after its first gets `prefix_len`
-    /// more bytes in front (an include inside a list item).
-    pub(super) fn prefixed(mut self, text: &str, prefix_len: usize) -> Origin {
-        if prefix_len > 0 {
-            for s in &mut self.segments {
-                let at = s.start.min(text.len());
-                let lines = text.as_bytes()[..at]
-                    .iter()
-                    .filter(|b| **b == b'\n')
-                    .count();
-                s.start += lines * prefix_len;
-            }
-        }
-        self
-    }
-
     pub(super) fn locate(&self, text: &str, li: &LineIndex, offset: usize) -> Location {
         let idx = self.segments.partition_point(|s| s.start <= offset).max(1) - 1;
         let seg = &self.segments[idx];

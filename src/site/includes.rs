@@ -200,8 +200,9 @@ pub fn take_rustdoc(text: &str, sel: &Selection) -> String {
                         None if !anchor_start().is_match(l) => out.push(l.to_string()),
                         None => {}
                     }
-                } else if anchor_start().captures(l).is_some_and(|c| &c[1] == name) {
-                    inside = true;
+                } else if let Some(c) = anchor_start().captures(l) {
+                    // Other anchors' opening lines are dropped, not hidden.
+                    inside = &c[1] == name;
                 } else if !anchor_end().is_match(l) {
                     out.push(format!("# {l}"));
                 }
@@ -225,14 +226,6 @@ pub fn playground(text: &str, attrs: &[String]) -> String {
     }
     s.push_str("```\n");
     s
-}
-
-/// Included text placed after `prefix` (what precedes the link on its line): each
-/// later line starts with the same prefix, so an include inside a list item or a
-/// block quote stays inside it. The final newline is dropped, as in mdBook.
-pub fn with_prefix(text: &str, prefix: &str) -> String {
-    let sep = format!("\n{prefix}");
-    text.lines().collect::<Vec<_>>().join(&sep)
 }
 
 /// The folder includes may read from: the nearest folder at or above the book's
@@ -290,7 +283,7 @@ mod tests {
         assert_eq!(take(s, &parse_selection("none")), "");
         assert_eq!(
             take_rustdoc(s, &parse_selection("inner")),
-            "# a\n# // ANCHOR: outer\n# b\nc\n# d\n# e"
+            "# a\n# b\nc\n# d\n# e"
         );
         assert_eq!(
             take_rustdoc(S, &parse_selection("2:3")),
@@ -312,7 +305,6 @@ mod tests {
         let l = find_links("{{#title  My  page}}\n{{ #playground p.rs editable }}");
         assert_eq!(l[0].kind, LinkKind::Title("My  page".into()));
         assert_eq!(l[1].kind, LinkKind::Playground(vec!["editable".into()]));
-        assert_eq!(with_prefix("a\nb\n", "  - "), "a\n  - b");
         assert_eq!(
             playground("fn main() {}", &["editable".into()]),
             "```rust,editable\nfn main() {}\n```\n"

@@ -933,12 +933,10 @@ fn expand_in(
         let inc_dir = real.parent().map(Path::to_path_buf).unwrap_or_default();
         let (expanded, inc_origin) = expand_in(&c, &inc_dir, env, &inc_file, diags, depth + 1, st);
         st.chain.pop();
-        // Every later line of the included text repeats what precedes the link on
-        // its line (a list item's indent, a quote's `>`), as in mdBook.
-        let prefix = out.rsplit('\n').next().unwrap_or("").to_string();
+        // Placed as it is (mdBook 0.5.4; later versions repeat the line's prefix).
         let base = out.len();
-        origin.append(base, inc_origin.prefixed(&expanded, prefix.len()), first);
-        out.push_str(&includes::with_prefix(&expanded, &prefix));
+        origin.append(base, inc_origin, first);
+        out.push_str(&expanded);
         // The rest of the including line and what follows come from the page again.
         let (l_end, _) = li.locate(text, end);
         origin.push(out.len(), file.clone(), l_end + 1);
