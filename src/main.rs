@@ -37,6 +37,9 @@ enum CheckFormat {
 #[derive(Subcommand)]
 enum Command {
     /// Validate the rules, run their tests and write dist/ (Azure Policy, Gatekeeper, site).
+    ///
+    /// In a plain mdBook book (a book.toml without a [policybook] table) it builds the
+    /// book's site into [build] build-dir (default book/), as `mdbook build` does.
     Build,
     /// Run every rule's test cases (Azure definitions on ARM samples, Rego on manifests).
     Test {
@@ -148,6 +151,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     } else {
                         root.join(bundle.config.site_dir())
                     };
+                    if bundle.config.policybook.is_none() {
+                        // A plain book has no rules or tests to speak of.
+                        eprintln!(
+                            "built the book into {} (open {})",
+                            out.display(),
+                            out.join("index.html").display()
+                        );
+                        return Ok(ExitCode::SUCCESS);
+                    }
                     eprintln!(
                         "built {} rule(s) into {} ({} test case(s): {} passed, {} failed)",
                         bundle.rules.len(),

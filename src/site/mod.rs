@@ -9,15 +9,20 @@
 //! files and the bundle's generated files (`files/…`). Output depends only on the
 //! inputs, never on thread count or timing.
 
+mod alerts;
+mod book_keys;
 mod book_theme;
 mod codeblock;
 mod context;
 mod directives;
 mod files;
+mod footnotes;
 pub mod highlight;
+mod includes;
 mod page;
 mod policies;
 mod preprocess;
+mod rawhtml;
 mod redirects;
 mod rollout_table;
 pub mod search;
@@ -148,6 +153,7 @@ pub fn render(bundle: &Bundle, report: &TestReport, out: &Path) -> anyhow::Resul
     };
     let (summary, sd) = summary::parse(&text, &summary_file);
     d.extend(sd);
+    book_keys::mathjax_warning(bundle, &mut d);
     let plan = plan(bundle, &summary, &src_dir, &mut d);
     let theme_name = bundle
         .config
@@ -200,7 +206,7 @@ pub fn render(bundle: &Bundle, report: &TestReport, out: &Path) -> anyhow::Resul
             &bundle.root,
             items,
             |md, text, diags| {
-                page::expand_includes(text, md, &env, &format!("{src_rel}/{md}"), diags, 0).0
+                page::expand_links(text, md, &env, &format!("{src_rel}/{md}"), diags, 0).0
             },
             &mut d,
         );
@@ -376,7 +382,8 @@ pub fn render(bundle: &Bundle, report: &TestReport, out: &Path) -> anyhow::Resul
                 });
             }
         }
-        let files = search::build(&docs);
+        let mut files = search::build(&docs);
+        book_keys::search_limit(bundle, &mut files);
         drop(docs);
         files
             .par_iter()
@@ -567,6 +574,16 @@ fn plan(bundle: &Bundle, summary: &summary::Summary, src_dir: &Path, d: &mut Dia
                         depth,
                     }),
                     Target::File(md) => {
+                        // Only from a SUMMARY.md without errors: a typo'd line never writes a file.
+                        if !src_dir.join(md).is_file()
+                            && !d.has_errors()
+                            && book_keys::create_missing(bundle)
+                        {
+                            if let Err(why) = book_keys::create_chapter(src_dir, md, &e.title) {
+                                d.error(e.location.clone(), format!("cannot create the missing chapter file `{md}`: {why}"), "create the file yourself or fix the path ([build] create-missing = true writes missing chapters)");
+                                continue;
+                            }
+                        }
                         if !src_dir.join(md).is_file() {
                             d.error(e.location.clone(), format!("chapter file `{md}` does not exist"), "create the file or fix the path (relative to the book's source folder)");
                             continue;
@@ -855,6 +872,8 @@ fn render_page(
     let bundle = env.bundle;
     let mut p = PageBuilder::new(env, &spec.md, &spec.title);
     let mut edit_path: Option<String> = None;
+    // `{{#title …}}` in the chapter: its `<title>`.
+    let mut set_title: Option<String> = None;
     match &spec.kind {
         PageKind::Markdown => {
             let file = format!("{}/{}", env.src_rel, spec.md);
@@ -876,13 +895,15 @@ fn render_page(
                 // `links` ran among the preprocessors: the text is final.
                 Some(t) if pre.links_done => p.markdown(t, &Origin::new(&file, 1)),
                 Some(t) => {
-                    let (text, origin) =
-                        page::expand_includes(t, &spec.md, env, &file, &mut p.diags, 0);
+                    let (text, origin, title) =
+                        page::expand_links(t, &spec.md, env, &file, &mut p.diags, 0);
+                    set_title = title;
                     p.markdown(&text, &origin);
                 }
                 None => {
-                    let (text, origin) =
-                        page::expand_includes(&raw, &spec.md, env, &file, &mut p.diags, 0);
+                    let (text, origin, title) =
+                        page::expand_links(&raw, &spec.md, env, &file, &mut p.diags, 0);
+                    set_title = title;
                     p.markdown(&text, &origin);
                 }
             }
@@ -911,6 +932,7 @@ fn render_page(
     if let Some(map) = opts.redirect_fragments.get(&spec.out) {
         p.html.push_str(&redirects::fragment_script(map));
     }
+    let title = set_title.unwrap_or(title);
     let ctx = PageCtx {
         book_title: book.title,
         description: book.description,

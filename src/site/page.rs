@@ -14,9 +14,13 @@ use std::sync::Arc;
 
 use pulldown_cmark::{CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
+use super::alerts;
 use super::codeblock;
 use super::context::{Env, Origin};
 use super::directives::{self, Host};
+use super::footnotes;
+use super::includes;
+use super::rawhtml;
 use super::util::{
     escape, html_path, is_external, join, percent_decode, relative, slug, IdSet, LineIndex,
 };
@@ -30,6 +34,18 @@ pub fn options() -> Options {
         | Options::ENABLE_HEADING_ATTRIBUTES
         | Options::ENABLE_GFM
         | Options::ENABLE_DEFINITION_LIST
+}
+
+/// `[output.html] smart-punctuation` (older name `curly-quotes`), on by default as
+/// in mdBook 0.5: typographic quotes, dashes and ellipses in prose.
+fn smart_punctuation(env: &Env) -> bool {
+    let Some(html) = env.bundle.config.output.get("html") else {
+        return true;
+    };
+    html.get("smart-punctuation")
+        .or_else(|| html.get("curly-quotes"))
+        .and_then(|v| v.as_bool())
+        .unwrap_or(true)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -223,14 +239,17 @@ impl<'e> PageBuilder<'e> {
 
     fn fragment(&mut self, text: &str, origin: &Origin, inline: bool) -> (String, String) {
         let li = LineIndex::new(text);
-        let evs: Vec<(Event, Range<usize>)> = Parser::new_ext(text, options())
-            .into_offset_iter()
-            .collect();
+        let mut opts = options();
+        if smart_punctuation(self.env) {
+            opts |= Options::ENABLE_SMART_PUNCTUATION;
+        }
+        let evs: Vec<(Event, Range<usize>)> =
+            Parser::new_ext(text, opts).into_offset_iter().collect();
         let mut a: Vec<Event> = Vec::with_capacity(evs.len() + 8);
         let mut b: Vec<Event> = Vec::with_capacity(evs.len() + 8);
         let mut heading: Option<(usize, bool)> = None;
         let mut code: Option<(Option<String>, String)> = None;
-        let mut footnotes: HashMap<String, usize> = HashMap::new();
+        let mut footnotes = footnotes::Footnotes::default();
         let mut i = 0;
         while i < evs.len() {
             let (ev, range) = &evs[i];
@@ -331,6 +350,11 @@ impl<'e> PageBuilder<'e> {
                     a.push(ev.clone());
                     b.push(ev.clone());
                 }
+                Event::Start(Tag::BlockQuote(Some(kind))) => {
+                    let open = alerts::open(*kind);
+                    a.push(Event::Html(open.clone().into()));
+                    b.push(Event::Html(open.into()));
+                }
                 Event::Start(Tag::Table(_)) => {
                     for v in [&mut a, &mut b] {
                         v.push(Event::Html("<div class=\"table-wrapper\">".into()));
@@ -345,32 +369,21 @@ impl<'e> PageBuilder<'e> {
                     self.text(" ");
                 }
                 Event::FootnoteReference(name) => {
-                    let k = footnotes.len() + 1;
-                    let num = *footnotes.entry(name.to_string()).or_insert(k);
-                    let id = format!("fn-{}", slug(name));
-                    let r = |p: &str| {
-                        format!(
-                            "<sup class=\"footnote-reference\"><a href=\"#{p}{}\">{num}</a></sup>",
-                            escape(&id)
-                        )
-                    };
-                    a.push(Event::InlineHtml(r("").into()));
-                    b.push(Event::InlineHtml(r(&format!("{}-", self.pid)).into()));
+                    let (mut x, mut y) = footnotes.reference(name, &self.pid);
+                    // Side by side references get a space between them, as in mdBook.
+                    if matches!(a.last(), Some(Event::InlineHtml(h)) if h.starts_with("<sup class=\"footnote-reference\""))
+                    {
+                        x.insert(0, ' ');
+                        y.insert(0, ' ');
+                    }
+                    a.push(Event::InlineHtml(x.into()));
+                    b.push(Event::InlineHtml(y.into()));
                 }
                 Event::Start(Tag::FootnoteDefinition(name)) => {
-                    let k = footnotes.len() + 1;
-                    let num = *footnotes.entry(name.to_string()).or_insert(k);
-                    let id = format!("fn-{}", slug(name));
-                    self.anchors.push(id.clone());
-                    let r = |p: &str| {
-                        format!("<div class=\"footnote-definition\" id=\"{p}{}\"><sup class=\"footnote-definition-label\">{num}</sup>", escape(&id))
-                    };
-                    a.push(Event::Html(r("").into()));
-                    b.push(Event::Html(r(&format!("{}-", self.pid)).into()));
+                    footnotes.start(name, &mut a, &mut b);
                 }
                 Event::End(TagEnd::FootnoteDefinition) => {
-                    a.push(Event::Html("</div>\n".into()));
-                    b.push(Event::Html("</div>\n".into()));
+                    footnotes.end(&mut a, &mut b);
                 }
                 Event::Text(t) | Event::Code(t) => {
                     if !self.in_heading {
@@ -383,7 +396,12 @@ impl<'e> PageBuilder<'e> {
                 Event::Html(h) | Event::InlineHtml(h) => {
                     collect_html_ids(h, &mut self.anchors);
                     a.push(ev.clone());
-                    b.push(ev.clone());
+                    let md = self.md.clone();
+                    let p = rawhtml::for_print(h, &self.pid, &|v| from_site_root(&md, v));
+                    b.push(match ev {
+                        Event::Html(_) => Event::Html(p.into()),
+                        _ => Event::InlineHtml(p.into()),
+                    });
                 }
                 Event::SoftBreak
                 | Event::HardBreak
@@ -403,6 +421,8 @@ impl<'e> PageBuilder<'e> {
             }
             i += 1;
         }
+        let ids = footnotes.finish(&mut a, &mut b, &self.pid);
+        self.anchors.extend(ids);
         let mut x = String::with_capacity(text.len() * 3 / 2);
         let mut y = String::with_capacity(text.len() * 3 / 2);
         pulldown_cmark::html::push_html(&mut x, a.into_iter());
@@ -454,12 +474,9 @@ impl<'e> PageBuilder<'e> {
             return (dest.to_string(), print);
         }
         let Some(resolved) = join(&self.md, &percent_decode(path)) else {
-            self.diags.error(
-                loc(),
-                format!("link `{dest}` points outside the book's source folder"),
-                "link a file inside the book",
-            );
-            return (dest.to_string(), dest.to_string());
+            // Leaving the source folder: docs published next to the book
+            // (`../std/…`), external as in mdBook: written as is, not checked.
+            return (dest.to_string(), from_site_root(&self.md, dest));
         };
         if resolved.ends_with(".md") && !image {
             self.links.push(LinkRef {
@@ -505,6 +522,13 @@ impl<'e> PageBuilder<'e> {
             "table" => directives::table(self, args.trim(), loc),
             "checklist" => directives::checklist(self, args, loc),
             "rollout" => super::rollout_table::rollout(self, args, loc),
+            // mdBook's own names reach here only escaped (`\{{#title …}}`) or
+            // without an argument (`{{#include}}`): text, as mdBook leaves them.
+            "include" | "rustdoc_include" | "playground" | "playpen" | "title" => {
+                self.text(text.trim());
+                let p = format!("<p>{}</p>\n", escape(text.trim()));
+                (p.clone(), p)
+            }
             other => {
                 self.diags.error(loc, format!("unknown directive `{{{{#{other}}}}}`"), "use `{{#table tables/<file>.yaml}}`, `{{#checklist <area>…}}` or `{{#include <file>}}`; write `\\{{#…}}` for the literal text");
                 (String::new(), String::new())
@@ -623,27 +647,41 @@ fn collect_html_ids(h: &str, out: &mut Vec<String>) {
     }
 }
 
-/// Expands mdBook's `{{#include path}}` (also `path:start:end` line ranges),
-/// relative to the including file; `\{{#include …}}` stays literal. Includes stay
-/// inside the book's source folder (also through symbolic links), nest at most
-/// `MAX_INCLUDE_DEPTH` deep like mdBook's, never form a cycle, and expand a chapter
-/// to at most `MAX_INCLUDE_BYTES`: each breach is one error and stops the chapter's
-/// expansion.
-pub fn expand_includes(
+/// Expands mdBook's links in a chapter's raw text (see `includes`): `{{#include}}`,
+/// `{{#rustdoc_include}}` and `{{#playground}}` relative to the including file,
+/// `{{#title}}` removed, `\{{#…}}` written without its backslash. Included files
+/// stay inside the repository that holds the book (`includes::boundary`, also
+/// through symbolic links), nest at most `MAX_INCLUDE_DEPTH` deep like mdBook's,
+/// never form a cycle, and expand a chapter to at most `MAX_INCLUDE_BYTES`: each
+/// breach is one error and stops the chapter's expansion. Returns the text, where
+/// its lines came from, and the page title a `{{#title}}` sets.
+pub fn expand_links(
     text: &str,
     file_md: &str,
     env: &Env,
     origin_file: &str,
     diags: &mut Diagnostics,
     depth: usize,
-) -> (String, Origin) {
-    if !text.contains("{{#include") {
-        return (text.to_string(), Origin::new(origin_file, 1));
+) -> (String, Origin, Option<String>) {
+    if !text.contains("{{") {
+        return (text.to_string(), Origin::new(origin_file, 1), None);
     }
-    let src_real = env.src_dir.canonicalize().ok();
-    let page_real = env.src_dir.join(file_md).canonicalize().ok();
+    let page = env.src_dir.join(file_md);
+    let page_real = page.canonicalize().ok();
+    let dir = page_real
+        .as_deref()
+        .unwrap_or(&page)
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let root_real = env
+        .bundle
+        .root
+        .canonicalize()
+        .unwrap_or_else(|_| env.bundle.root.to_path_buf());
     let mut st = Includes {
-        src_real,
+        boundary: includes::boundary(&env.bundle.root),
+        root_real,
         chain: vec![(
             page_real.map(|p| (p, String::new())),
             origin_file.to_string(),
@@ -653,13 +691,14 @@ pub fn expand_includes(
         read: HashMap::new(),
         total: text.len(),
         stopped: false,
+        title: None,
     };
-    let expanded = expand_in(text, file_md, env, origin_file, diags, depth, &mut st);
+    let (expanded, origin) = expand_in(text, &dir, env, origin_file, diags, depth, &mut st);
     if st.stopped {
         // The page has an error already; rendering megabytes of it would only cost time.
-        return (String::new(), Origin::new(origin_file, 1));
+        return (String::new(), Origin::new(origin_file, 1), None);
     }
-    expanded
+    (expanded, origin, st.title)
 }
 
 /// mdBook's limit on nested `{{#include}}`s.
@@ -667,26 +706,30 @@ pub const MAX_INCLUDE_DEPTH: usize = 10;
 /// Bytes a chapter may grow to through `{{#include}}` (an include bomb stops here).
 pub const MAX_INCLUDE_BYTES: usize = 4 << 20;
 
-/// One file being expanded: its real path and line range (None for the chapter
+/// One file being expanded: its real path and line selection (None for the chapter
 /// itself), its path for messages, and the line of the `{{#include}}` that leads on.
 type ChainLink = (Option<(std::path::PathBuf, String)>, String, usize);
 
 /// The expansion of one chapter.
 struct Includes {
-    /// The book's source folder with links followed, the boundary of includes.
-    src_real: Option<std::path::PathBuf>,
-    /// The files being expanded, outermost first: real path and line range (the
-    /// expansion of one pair is always the same, so a repeated pair never ends),
-    /// path for messages, and the line of the `{{#include}}` that leads on.
+    /// The repository that holds the book (links followed): the boundary of includes.
+    boundary: std::path::PathBuf,
+    /// The book's root (links followed): included files are named relative to it.
+    root_real: std::path::PathBuf,
+    /// The files being expanded, outermost first: real path and line selection
+    /// (the expansion of one pair is always the same, so a repeated pair never
+    /// ends), path for messages, and the line of the `{{#include}}` that leads on.
     chain: Vec<ChainLink>,
-    /// Real paths of the files named so far, by path in the source folder.
-    real: HashMap<String, Option<std::path::PathBuf>>,
+    /// Real paths of the files named so far, by joined path.
+    real: HashMap<std::path::PathBuf, Option<std::path::PathBuf>>,
     /// Files read so far (a file included many times is read once).
     read: HashMap<std::path::PathBuf, Option<Arc<str>>>,
     /// Bytes brought in so far.
     total: usize,
     /// Set by a cycle, depth or size error: the chapter expands no further.
     stopped: bool,
+    /// The last `{{#title}}` met.
+    title: Option<String>,
 }
 
 impl Includes {
@@ -697,97 +740,135 @@ impl Includes {
             .map(|(_, f, l)| format!("{f}:{l} → "))
             .collect()
     }
+
+    /// The help of every include that leaves the boundary.
+    fn confinement_help(&self) -> String {
+        format!(
+            "`{{{{#include}}}}` may name any file inside the repository that holds the book ({}: the nearest folder above the book with `.git`, else the book's folder), never beyond it; copy the file inside it",
+            self.boundary.display()
+        )
+    }
+}
+
+/// `path` with `.` and `..` removed without touching the file system.
+fn lexical(path: &Path) -> std::path::PathBuf {
+    let mut out = std::path::PathBuf::new();
+    for c in path.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 #[allow(clippy::too_many_arguments)]
 fn expand_in(
     text: &str,
-    file_md: &str,
+    dir: &Path,
     env: &Env,
     origin_file: &str,
     diags: &mut Diagnostics,
     depth: usize,
     st: &mut Includes,
 ) -> (String, Origin) {
+    let _ = env;
     let mut origin = Origin::new(origin_file, 1);
-    if !text.contains("{{#include") {
+    let links = includes::find_links(text);
+    if links.is_empty() {
         return (text.to_string(), origin);
     }
     let li = LineIndex::new(text);
     let mut out = String::with_capacity(text.len());
     let mut pos = 0;
     let file: Arc<str> = origin_file.into();
-    while let Some(p) = text[pos..].find("{{#include") {
+    for link in links {
         if st.stopped {
             break;
         }
-        let start = pos + p;
-        let Some(close) = text[start..].find("}}") else {
-            break;
-        };
-        let end = start + close + 2;
-        if start > 0 && text.as_bytes()[start - 1] == b'\\' {
-            out.push_str(&text[pos..start - 1]);
-            out.push_str(&text[start..end]);
-            pos = end;
-            continue;
-        }
+        let (start, end) = (link.start, link.end);
         out.push_str(&text[pos..start]);
+        pos = end;
+        let path = link.path.as_str();
+        match &link.kind {
+            includes::LinkKind::Escaped => {
+                // policybook's own directives keep the backslash: Markdown drops it
+                // in prose and the page builder then leaves the paragraph as text.
+                let own = ["table", "checklist"].iter().any(|d| {
+                    text[start + 4..end]
+                        .strip_prefix(d)
+                        .is_some_and(|r| r.starts_with([' ', '}']))
+                });
+                let from = if own { start } else { start + 1 };
+                out.push_str(&text[from..end]);
+                continue;
+            }
+            includes::LinkKind::Title(t) => {
+                st.title = Some(t.clone());
+                continue;
+            }
+            _ => {}
+        }
         let (line0, col) = li.locate(text, start);
         let loc = Location {
             file: origin_file.to_string(),
             line: line0 + 1,
             column: col,
         };
-        pos = end;
-        let arg = text[start + "{{#include".len()..end - 2].trim();
-        let mut parts = arg.splitn(2, ':');
-        let path = parts.next().unwrap_or("");
-        let range = parts.next();
         if path.starts_with('/') || Path::new(path).is_absolute() {
             diags.error(
                 loc,
                 format!("cannot include `{path}`: an absolute path"),
                 format!(
-                    "give a path relative to this file, inside the book's source folder `{}`",
-                    env.src_rel
+                    "give a path relative to this file, inside the repository that holds the book ({})",
+                    st.boundary.display()
                 ),
             );
             continue;
         }
-        let Some(r) = join(file_md, path) else {
+        let joined = dir.join(path);
+        if !lexical(&joined).starts_with(&st.boundary) {
+            let help = st.confinement_help();
             diags.error(
                 loc,
                 format!(
-                    "cannot include `{path}`: it leads out of the book's source folder `{}`",
-                    env.src_rel
+                    "cannot include `{path}`: it leads out of the repository that holds the book"
                 ),
-                "includes stay inside the book's source folder; give a path relative to this file",
+                help,
             );
             continue;
-        };
+        }
         let real = st
             .real
-            .entry(r.clone())
-            .or_insert_with(|| env.src_dir.join(&r).canonicalize().ok())
+            .entry(joined.clone())
+            .or_insert_with(|| joined.canonicalize().ok())
             .clone();
         let Some(real) = real else {
             diags.error(
                 loc,
-                format!("cannot include `{path}`"),
+                format!("cannot include `{path}`: no such file"),
                 "give a path relative to this file that exists (mdBook `{{#include}}` semantics)",
             );
             continue;
         };
-        if st.src_real.as_ref().is_some_and(|s| !real.starts_with(s)) {
-            diags.error(loc, format!("cannot include `{path}`: it leads through a symbolic link out of the book's source folder `{}`", env.src_rel), "includes stay inside the book's source folder");
+        if !real.starts_with(&st.boundary) {
+            let help = st.confinement_help();
+            diags.error(loc, format!("cannot include `{path}`: it leads through a symbolic link out of the repository that holds the book"), help);
             continue;
         }
-        let inc_file = format!("{}/{}", env.src_rel, r);
+        let inc_file = includes::relative_path(&st.root_real, &real);
         if let Some(last) = st.chain.last_mut() {
             last.2 = line0 + 1;
         }
-        let key = (real.clone(), range.unwrap_or("").to_string());
+        // A whole-file `{{#include}}` has the chapter's own key (a self-include is a cycle).
+        let sel_key = match (&link.kind, &link.selection) {
+            (includes::LinkKind::Include, includes::Selection::Lines(None, None)) => String::new(),
+            (k, sel) => format!("{k:?}{sel:?}"),
+        };
+        let key = (real.clone(), sel_key);
         if st.chain.iter().any(|(k, _, _)| k.as_ref() == Some(&key)) {
             diags.error(
                 loc,
@@ -814,12 +895,22 @@ fn expand_in(
         let Some(c) = content else {
             diags.error(
                 loc,
-                format!("cannot include `{path}`"),
-                "give a path relative to this file that exists (mdBook `{{#include}}` semantics)",
+                format!("cannot include `{path}`: the file cannot be read as UTF-8 text"),
+                "include a readable text file (mdBook `{{#include}}` semantics)",
             );
             continue;
         };
-        let c = select_lines(&c, range);
+        let (c, first) = match &link.kind {
+            includes::LinkKind::RustdocInclude => (includes::take_rustdoc(&c, &link.selection), 0),
+            includes::LinkKind::Playground(attrs) => (includes::playground(&c, attrs), 0),
+            _ => {
+                let first = match link.selection {
+                    includes::Selection::Lines(Some(a), _) => a,
+                    _ => 0,
+                };
+                (includes::take(&c, &link.selection), first)
+            }
+        };
         st.total += c.len();
         if st.total > MAX_INCLUDE_BYTES {
             diags.error(
@@ -834,10 +925,12 @@ fn expand_in(
             break;
         }
         st.chain.push((Some(key), inc_file.clone(), 0));
-        let (expanded, inc_origin) = expand_in(&c, &r, env, &inc_file, diags, depth + 1, st);
+        let inc_dir = real.parent().map(Path::to_path_buf).unwrap_or_default();
+        let (expanded, inc_origin) = expand_in(&c, &inc_dir, env, &inc_file, diags, depth + 1, st);
         st.chain.pop();
+        // Placed as it is (mdBook 0.5.4; later versions repeat the line's prefix).
         let base = out.len();
-        origin.append(base, inc_origin, range_first(range).saturating_sub(1));
+        origin.append(base, inc_origin, first);
         out.push_str(&expanded);
         // The rest of the including line and what follows come from the page again.
         let (l_end, _) = li.locate(text, end);
@@ -849,28 +942,31 @@ fn expand_in(
     (out, origin)
 }
 
-fn range_first(range: Option<&str>) -> usize {
-    range
-        .and_then(|r| r.split(':').next())
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(1)
-}
-
-fn select_lines(text: &str, range: Option<&str>) -> String {
-    let Some(r) = range else {
-        return text.to_string();
-    };
-    let mut it = r.split(':');
-    let a: usize = it.next().and_then(|s| s.parse().ok()).unwrap_or(1).max(1);
-    let b: Option<usize> = it.next().and_then(|s| s.parse().ok());
-    let lines: Vec<&str> = text.lines().collect();
-    let end = b.unwrap_or(lines.len()).min(lines.len());
-    if a > end {
-        return String::new();
+/// `dest`, written relative to the page `md`, made relative to the site root (where
+/// the print page is); `..` above the root stays.
+fn from_site_root(md: &str, dest: &str) -> String {
+    let cut = dest.find(['?', '#']).unwrap_or(dest.len());
+    let (path, rest) = dest.split_at(cut);
+    let mut parts: Vec<&str> = md.split('/').collect();
+    parts.pop();
+    let mut up = 0;
+    for seg in path.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                if parts.pop().is_none() {
+                    up += 1;
+                }
+            }
+            s => parts.push(s),
+        }
     }
-    let mut s = lines[a - 1..end].join("\n");
-    s.push('\n');
-    s
+    let slash = if path.ends_with('/') && !parts.is_empty() {
+        "/"
+    } else {
+        ""
+    };
+    format!("{}{}{slash}{rest}", "../".repeat(up), parts.join("/"))
 }
 
 /// A copy of a link or image tag pointing at `url` (the page and print renderings

@@ -23,6 +23,7 @@ mod gatekeeper_outputs;
 mod gatekeeper_verify;
 mod handbook;
 mod hostile_strings;
+mod mdbook_compat;
 mod mdbook_extras;
 mod opa_crosscheck;
 mod rego_limits;

@@ -81,7 +81,7 @@ fn plain_mdbook_book_with_parts_nested_chapters_and_drafts() {
     let basics = read(&out.join("guide/basics.html"));
     assert_eq!(
         article(&basics),
-        "<article class=\"page\">\n<h1 id=\"basics\"><a class=\"header\" href=\"#basics\">Basics</a></h1>\n<p>Some <del>old</del> new text with a footnote.<sup class=\"footnote-reference\"><a href=\"#fn-note\">1</a></sup></p>\n<div class=\"footnote-definition\" id=\"fn-note\"><sup class=\"footnote-definition-label\">1</sup>\n<p>The footnote text, with a <a href=\"../install.html\">link back</a>.</p>\n</div>\n<h2 id=\"my-custom-id\"><a class=\"header\" href=\"#my-custom-id\">Custom id</a></h2>\n<ul>\n<li><input disabled=\"\" type=\"checkbox\" checked=\"\"/>\ndone task</li>\n<li><input disabled=\"\" type=\"checkbox\"/>\nopen task</li>\n</ul>\n<blockquote class=\"markdown-alert-note\">\n<p>An admonition.</p>\n</blockquote>\n\n"
+        "<article class=\"page\">\n<h1 id=\"basics\"><a class=\"header\" href=\"#basics\">Basics</a></h1>\n<p>Some <del>old</del> new text with a footnote.<sup class=\"footnote-reference\" id=\"fr-note-1\"><a href=\"#footnote-note\">1</a></sup></p>\n<h2 id=\"my-custom-id\"><a class=\"header\" href=\"#my-custom-id\">Custom id</a></h2>\n<ul>\n<li><input disabled=\"\" type=\"checkbox\" checked=\"\"/>\ndone task</li>\n<li><input disabled=\"\" type=\"checkbox\"/>\nopen task</li>\n</ul>\n<blockquote class=\"blockquote-tag blockquote-tag-note markdown-alert-note\">\n<p class=\"blockquote-tag-title\"><svg viewbox=\"0 0 16 16\" width=\"18\" height=\"18\" aria-hidden=\"true\"><circle cx=\"8\" cy=\"8\" r=\"6.5\" fill=\"none\" stroke=\"currentColor\" stroke-width=\"1.5\"></circle><path d=\"M8 7v4.5M8 4.5v.5\" stroke=\"currentColor\" stroke-width=\"1.5\"></path></svg>Note</p>\n<p>An admonition.</p>\n</blockquote>\n<hr>\n<ol class=\"footnote-definition\">\n<li id=\"footnote-note\">\n<p>The footnote text, with a <a href=\"../install.html\">link back</a>. <a href=\"#fr-note-1\">↩</a></p>\n</li>\n</ol>\n\n"
     );
     // Relative URLs only; the sidebar is not copied into pages; prev/next; edit link with {path}.
     assert!(basics.contains(
@@ -137,7 +137,7 @@ fn plain_mdbook_book_with_parts_nested_chapters_and_drafts() {
         "pbSearch.shard(\"ku\",{\"kubelet\":\"cA,3N\",\"kubernete\":\"f\"});\n"
     );
     assert!(read(&out.join("search/meta.js"))
-        .starts_with("pbSearch.meta({\"docs\":16,\"chunk\":32,\"shards\":[\"ad\","));
+        .starts_with("pbSearch.meta({\"limit\":20,\"docs\":16,\"chunk\":32,\"shards\":[\"ad\","));
     let docs = read(&out.join("search/d-0.js"));
     assert!(docs.contains("[\"glossary.html#kubelet\",\"Kubelet\",\"Glossary\",\"The node agent that pulls images. See https://kubernetes.io/docs/concepts/overview/components/.\"]"), "{docs}");
 
@@ -166,11 +166,9 @@ src/start.md:8:17: error: link to `orphan.md`, which is not in SUMMARY.md and so
   help: add the chapter to SUMMARY.md or link another page
 src/start.md:9:12: error: broken link: no file `images/none.png` in the site
   help: fix the path, or add the file to the book's source folder
-src/sub/page.md:5:37: error: link `../../outside.md` points outside the book's source folder
-  help: link a file inside the book
 src/sub/page.md:9:1: error: unknown directive `{{#frobnicate}}`
   help: use `{{#table tables/<file>.yaml}}`, `{{#checklist <area>…}}` or `{{#include <file>}}`; write `\\{{#…}}` for the literal text
-src/sub/page.md:11:1: error: cannot include `nope.md`
+src/sub/page.md:11:1: error: cannot include `nope.md`: no such file
   help: give a path relative to this file that exists (mdBook `{{#include}}` semantics)
 src/tables/bad.yaml:5:5: error: row 2 has 2 cell(s) but the table has 3 column(s)
   help: give every row one cell per column (use \"\" for an empty cell)

@@ -95,7 +95,7 @@
         if (!total.size) {
           perWord.forEach(function (m) { m.forEach(function (s, d) { total.set(d, (total.get(d) || 0) + s); }); });
         }
-        var hits = Array.from(total.entries()).sort(function (a, b) { return b[1] - a[1] || a[0] - b[0]; }).slice(0, LIMIT);
+        var hits = Array.from(total.entries()).sort(function (a, b) { return b[1] - a[1] || a[0] - b[0]; }).slice(0, (S.info && S.info.limit) || LIMIT);
         var chunks = [];
         hits.forEach(function (h) { var c = Math.floor(h[0] / info.chunk); if (chunks.indexOf(c) < 0) chunks.push(c); });
         return Promise.all(chunks.map(function (c) { return load('d-' + c + '.js'); })).then(function () {

@@ -1,0 +1,94 @@
+//! mdBook `book.toml` keys the site honours beside the page rendering:
+//! `[build] create-missing` (write a missing chapter file, as `mdbook build` does)
+//! `[output.html] mathjax-support` (TeX is kept as written, with a warning:
+//! the site loads nothing from the network) and `[output.html.search]
+//! limit-results` (the most results a search shows; 30 by default).
+
+use std::path::Path;
+
+use crate::diagnostics::{Diagnostics, Location};
+use crate::model::Bundle;
+
+/// `[build] create-missing`: mdBook's default (true) in a plain book; in a
+/// policybook project only when set, so a typo in SUMMARY.md stays an error there.
+pub fn create_missing(bundle: &Bundle) -> bool {
+    let set = bundle
+        .config
+        .build
+        .as_ref()
+        .and_then(|b| b.get("create-missing"))
+        .and_then(|v| v.as_bool());
+    set.unwrap_or(bundle.config.policybook.is_none())
+}
+
+/// Writes `# title` into the missing chapter file `md` (relative to the source
+/// folder), creating its folders. Refuses a path with `..` or one whose folder
+/// leads out of the source folder through a symbolic link; never replaces a file.
+pub fn create_chapter(src_dir: &Path, md: &str, title: &str) -> Result<(), String> {
+    if md.split('/').any(|s| s == ".." || s.is_empty()) || Path::new(md).is_absolute() {
+        return Err("the path leads out of the book's source folder".into());
+    }
+    let file = src_dir.join(md);
+    let dir = file.parent().unwrap_or(src_dir);
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    let src_real = src_dir.canonicalize().map_err(|e| e.to_string())?;
+    let dir_real = dir.canonicalize().map_err(|e| e.to_string())?;
+    if !dir_real.starts_with(&src_real) {
+        return Err(
+            "its folder leads through a symbolic link out of the book's source folder".into(),
+        );
+    }
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(dir_real.join(file.file_name().unwrap_or_default()))
+        .map_err(|e| e.to_string())?;
+    f.write_all(format!("# {title}\n").as_bytes())
+        .map_err(|e| e.to_string())
+}
+
+/// The warning for `mathjax-support = true`, at its line of book.toml.
+pub fn mathjax_warning(bundle: &Bundle, d: &mut Diagnostics) {
+    let on = bundle
+        .config
+        .output
+        .get("html")
+        .and_then(|h| h.get("mathjax-support"))
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false);
+    if !on {
+        return;
+    }
+    let text = std::fs::read_to_string(bundle.root.join("book.toml")).unwrap_or_default();
+    let line = text
+        .lines()
+        .position(|l| l.trim_start().starts_with("mathjax-support"))
+        .map(|i| i + 1)
+        .unwrap_or(1);
+    d.warning(
+        Location::new("book.toml", (line, 1)),
+        "mathjax-support: the TeX is kept as written and not typeset (MathJax would be loaded from the network; the site stays offline)",
+        "remove the key to silence this, or render the formulas to images or SVG before the build",
+    );
+}
+
+/// `[output.html.search] limit-results`: written into `search/meta.js` as `limit`.
+pub fn search_limit(bundle: &Bundle, files: &mut [(String, String)]) {
+    let Some(n) = bundle
+        .config
+        .output
+        .get("html")
+        .and_then(|h| h.get("search"))
+        .and_then(|s| s.get("limit-results"))
+        .and_then(|v| v.as_integer())
+        .filter(|n| *n > 0)
+    else {
+        return;
+    };
+    for (path, text) in files.iter_mut() {
+        if path == "search/meta.js" {
+            *text = text.replacen("({\"docs\"", &format!("({{\"limit\":{n},\"docs\""), 1);
+        }
+    }
+}
