@@ -23,7 +23,7 @@ use serde_json::{json, Value};
 
 use policybook::build::{build, load_and_validate};
 
-struct Browser {
+pub(crate) struct Browser {
     child: Child,
     to: File,
     rx: Receiver<Value>,
@@ -34,7 +34,7 @@ struct Browser {
 }
 
 impl Browser {
-    fn launch(exe: &Path) -> Browser {
+    pub(crate) fn launch(exe: &Path) -> Browser {
         let profile = tempfile::tempdir().unwrap();
         let (mut a, mut b) = ([0i32; 2], [0i32; 2]);
         unsafe {
@@ -157,7 +157,7 @@ impl Browser {
         self.wait_reply(id, method)
     }
 
-    fn call(&mut self, method: &str, params: Value) -> Value {
+    pub(crate) fn call(&mut self, method: &str, params: Value) -> Value {
         let id = self.send(method, params, true);
         self.wait_reply(id, method)
     }
@@ -170,7 +170,7 @@ impl Browser {
         }
     }
 
-    fn eval(&mut self, expr: &str) -> Value {
+    pub(crate) fn eval(&mut self, expr: &str) -> Value {
         let r = self.call(
             "Runtime.evaluate",
             json!({"expression": expr, "awaitPromise": true, "returnByValue": true}),
@@ -196,7 +196,7 @@ impl Browser {
         }
     }
 
-    fn navigate(&mut self, url: &str) {
+    pub(crate) fn navigate(&mut self, url: &str) {
         self.call("Page.navigate", json!({"url": url}));
         self.wait_loaded();
     }
@@ -231,7 +231,7 @@ impl Browser {
         std::fs::write(dir.join(name), png).unwrap();
     }
 
-    fn console_errors(&mut self) -> Vec<String> {
+    pub(crate) fn console_errors(&mut self) -> Vec<String> {
         self.drain();
         let mut errs = Vec::new();
         for e in &self.events {
@@ -260,7 +260,7 @@ impl Drop for Browser {
     }
 }
 
-fn chromium() -> Option<PathBuf> {
+pub(crate) fn chromium() -> Option<PathBuf> {
     let candidates = [
         std::env::var("CHROMIUM").ok(),
         Some("/usr/bin/chromium".into()),
