@@ -133,7 +133,11 @@ impl Browser {
     }
 
     fn wait_reply(&mut self, id: u64, what: &str) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(30);
+        self.wait_reply_for(id, what, Duration::from_secs(30))
+    }
+
+    fn wait_reply_for(&mut self, id: u64, what: &str, limit: Duration) -> Value {
+        let deadline = Instant::now() + limit;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             let v = self
@@ -155,6 +159,12 @@ impl Browser {
     fn call_browser(&mut self, method: &str, params: Value) -> Value {
         let id = self.send(method, params, false);
         self.wait_reply(id, method)
+    }
+
+    /// `call` for a command that may take longer than the usual 30 s (an axe-core scan).
+    pub(crate) fn call_for(&mut self, method: &str, params: Value, limit: Duration) -> Value {
+        let id = self.send(method, params, true);
+        self.wait_reply_for(id, method, limit)
     }
 
     pub(crate) fn call(&mut self, method: &str, params: Value) -> Value {
