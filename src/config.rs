@@ -93,6 +93,29 @@ pub struct PolicybookConfig {
     /// Time limit of one Rego evaluation (`"5s"`, `"500ms"`); see `gatekeeper::limits`.
     #[serde(default)]
     pub rego_timeout: Option<RegoTimeout>,
+    /// Default rollout stage of every control: `audit` (when absent), `warn` or
+    /// `enforce`; checked and resolved by `source::rollout` into `model::Rollout`.
+    #[serde(default)]
+    pub rollout: Option<String>,
+    /// `[policybook.environments.<name>]`: where and how hard each environment enforces.
+    #[serde(default)]
+    pub environments: BTreeMap<String, EnvironmentConfig>,
+}
+
+/// One `[policybook.environments.<name>]` table as written (checked in `source::rollout`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct EnvironmentConfig {
+    /// Management group or subscription resource id of the assignment.
+    pub scope: String,
+    #[serde(default)]
+    pub not_scopes: Vec<String>,
+    /// The environment's default stage.
+    #[serde(default)]
+    pub rollout: Option<String>,
+    /// Control id → stage.
+    #[serde(default)]
+    pub overrides: BTreeMap<String, String>,
 }
 
 /// `[policybook] rego-timeout`: a whole number of seconds (`"5s"`) or milliseconds

@@ -19,6 +19,8 @@ pub struct Bundle {
     pub rules: Vec<Rule>,
     /// The alias catalog (provider shape) the Azure rules are compiled against.
     pub aliases: AliasCatalog,
+    /// Stages, environments and exemptions (see `Rollout`).
+    pub rollout: Rollout,
 }
 
 impl Bundle {
@@ -71,6 +73,8 @@ pub struct Rule {
     pub builtin: Option<String>,
     pub azure: Option<AzureRule>,
     pub kubernetes: Option<KubernetesRule>,
+    /// The rule's own `rollout:` stage, when it sets one (see `Rollout::stage_of`).
+    pub rollout: Option<Stage>,
     pub tests: Vec<TestCase>,
     /// Where the rule was read from (line 1, column 1 of its file).
     pub location: Location,
@@ -90,7 +94,7 @@ impl Rule {
 pub struct AzureRule {
     /// `Indexed` or `All`.
     pub mode: String,
-    /// Allowed effects; the first is the default.
+    /// Allowed effects; the first is the default (the rule's stage's effect when allowed).
     pub effects: Vec<String>,
     /// Extra Azure parameters (name → Azure parameter definition), in source order.
     pub parameters: Map<String, Value>,
@@ -111,7 +115,7 @@ pub struct KubernetesRule {
     pub kind: String,
     /// The constraint's `spec.match`, as written.
     pub match_: Value,
-    /// `deny`, `dryrun` or `warn`.
+    /// `deny`, `dryrun` or `warn`: the rule's default stage (`Stage::enforcement_action`).
     pub enforcement_action: String,
     /// Parameter name → OpenAPI v3 schema (may carry `default`), in source order.
     pub parameters: Map<String, Value>,
@@ -259,4 +263,181 @@ const NOT_INDEXED_TYPES: &[&str] = &[
 /// Whether a definition in `Indexed` mode is evaluated for resources of this type.
 pub fn indexed_mode_reaches(resource_type: &str) -> bool {
     !NOT_INDEXED_TYPES.contains(&resource_type.to_ascii_lowercase().as_str())
+}
+
+// ------------------------------------------------------------------ rollout
+
+/// How hard a control bites: one setting that every output translates.
+/// `[policybook] rollout` sets the default, a rule's `rollout:` key its own,
+/// an environment's `rollout` and `overrides` theirs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum Stage {
+    /// Report only: Azure `Audit`, Gatekeeper `dryrun`.
+    #[default]
+    Audit,
+    /// Tell the deployer, still admit: Azure `Audit` (Azure has no warn), Gatekeeper `warn`.
+    Warn,
+    /// Block: Azure `Deny`, Gatekeeper `deny`.
+    Enforce,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 3] = [Stage::Audit, Stage::Warn, Stage::Enforce];
+
+    /// `audit`, `warn` or `enforce` (exact, lower case, as written in book.toml and rules).
+    pub fn parse(s: &str) -> Option<Stage> {
+        Stage::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Audit => "audit",
+            Stage::Warn => "warn",
+            Stage::Enforce => "enforce",
+        }
+    }
+
+    /// The default `effect` of ARM-level and `Microsoft.Kubernetes.Data` definitions.
+    pub fn azure_effect(self) -> &'static str {
+        match self {
+            Stage::Audit | Stage::Warn => "Audit",
+            Stage::Enforce => "Deny",
+        }
+    }
+
+    /// The Gatekeeper constraint's `spec.enforcementAction`.
+    pub fn enforcement_action(self) -> &'static str {
+        match self {
+            Stage::Audit => "dryrun",
+            Stage::Warn => "warn",
+            Stage::Enforce => "deny",
+        }
+    }
+}
+
+impl std::fmt::Display for Stage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The rollout settings of the project: the default stage, the environments and
+/// the exemptions, checked by `source::rollout` (every reference resolved).
+#[derive(Debug, Clone, Default)]
+pub struct Rollout {
+    /// `[policybook] rollout`, `audit` when absent.
+    pub default: Stage,
+    /// `[policybook.environments.<name>]`, sorted by name.
+    pub environments: Vec<Environment>,
+    /// The exemptions file's entries, in file order.
+    pub exemptions: Vec<Exemption>,
+    /// The exemptions file, relative to the project root, when it exists.
+    pub exemptions_file: Option<String>,
+}
+
+impl Rollout {
+    /// The stage of a rule in the default build (no environment): its own `rollout:`
+    /// or the project default.
+    pub fn stage_of(&self, rule: &Rule) -> Stage {
+        rule.rollout.unwrap_or(self.default)
+    }
+
+    pub fn environment(&self, name: &str) -> Option<&Environment> {
+        self.environments.iter().find(|e| e.name == name)
+    }
+
+    /// The exemptions of one environment, in file order.
+    pub fn exemptions_of<'a>(&'a self, env: &'a str) -> impl Iterator<Item = &'a Exemption> + 'a {
+        self.exemptions.iter().filter(move |x| x.environment == env)
+    }
+}
+
+/// One `[policybook.environments.<name>]` table.
+#[derive(Debug, Clone)]
+pub struct Environment {
+    /// The table's key: a slug (file names, EPAC selectors, kustomize overlay folders).
+    pub name: String,
+    /// Management group or subscription resource id the assignment is made at:
+    /// `/providers/Microsoft.Management/managementGroups/<id>` or `/subscriptions/<guid>`.
+    pub scope: String,
+    /// Resource ids under `scope` the assignment leaves out.
+    pub not_scopes: Vec<String>,
+    /// The environment's default stage; the project default when absent.
+    pub stage: Stage,
+    /// Control id → stage, beating everything else.
+    pub overrides: std::collections::BTreeMap<String, Stage>,
+    /// Where the table starts in book.toml.
+    pub location: Location,
+}
+
+impl Environment {
+    /// The stage of `rule` here: an override for its control id, else the rule's
+    /// own `rollout:`, else the environment's `rollout`, else the project default
+    /// (already folded into `stage` when the environment sets none).
+    pub fn stage_of(&self, rule: &Rule) -> Stage {
+        self.overrides
+            .get(&rule.id)
+            .copied()
+            .or(rule.rollout)
+            .unwrap_or(self.stage)
+    }
+
+    /// Whether the scope is a management group (else a subscription).
+    pub fn is_management_group(&self) -> bool {
+        self.scope
+            .to_ascii_lowercase()
+            .starts_with("/providers/microsoft.management/managementgroups/")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExemptionCategory {
+    Waiver,
+    Mitigated,
+}
+
+impl ExemptionCategory {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExemptionCategory::Waiver => "Waiver",
+            ExemptionCategory::Mitigated => "Mitigated",
+        }
+    }
+}
+
+/// Where an exemption applies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExemptionScope {
+    /// An Azure resource id inside the environment's scope (subscription, resource
+    /// group or resource): a `Microsoft.Authorization/policyExemptions` resource.
+    Azure(String),
+    /// A Kubernetes namespace (Kubernetes controls only): `excludedNamespaces` of the
+    /// environment's Gatekeeper overlay and of its `Microsoft.Kubernetes.Data` parameters.
+    Namespace(String),
+}
+
+/// One entry of the exemptions file.
+#[derive(Debug, Clone)]
+pub struct Exemption {
+    /// Slug, unique in the file: the exemption resource's name.
+    pub name: String,
+    /// Control ids (existing rules), as written.
+    pub controls: Vec<String>,
+    /// An environment name of book.toml.
+    pub environment: String,
+    pub scope: ExemptionScope,
+    pub category: ExemptionCategory,
+    /// `YYYY-MM-DD`, today or later when loaded; expires at the end of that day (UTC).
+    pub expires: String,
+    pub justification: String,
+    pub owner: String,
+    /// Where the entry starts in the exemptions file.
+    pub location: Location,
+}
+
+impl Exemption {
+    /// `expiresOn` as ARM and az take it: the end of the `expires` day, UTC.
+    pub fn expires_on(&self) -> String {
+        format!("{}T23:59:59Z", self.expires)
+    }
 }

@@ -4,9 +4,10 @@
 use serde_json::{json, Value};
 
 use super::definition::NamedDefinition;
+use super::environments;
 use super::initiative::{groups, set_properties, DefinitionRef};
 use crate::config::DeploymentScope;
-use crate::model::Bundle;
+use crate::model::{Bundle, Environment};
 
 use super::shell::ShellScript;
 
@@ -64,6 +65,8 @@ pub fn deploy_sh(bundle: &Bundle, defs: &[NamedDefinition<'_>]) -> String {
         r#"#
 #   ./deploy.sh --management-group <management-group-id>
 #   ./deploy.sh --subscription <subscription-id>
+#   ./deploy.sh --environment <name> [--management-group <id> | --subscription <id>]
+#     (also assigns the set at the environment's scope with its stages and exemptions)
 set -euo pipefail
 
 here="$(CDPATH='' cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)"
@@ -72,19 +75,26 @@ here="$(CDPATH='' cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)"
     s.command("kind={}\ntarget={}\n", &[default_kind, &default_target]);
     s.code(
         r#"
+environment=
+
 usage() {
-  echo "usage: $0 [--management-group ID | --subscription ID]" >&2
+  echo "usage: $0 [--management-group ID | --subscription ID] [--environment NAME]" >&2
 }
 
 while [ $# -gt 0 ]; do
   case "$1" in
     --management-group) kind=management-group; target="${2:?--management-group needs an id}"; shift 2 ;;
     --subscription) kind=subscription; target="${2:?--subscription needs an id}"; shift 2 ;;
+    --environment) environment="${2:?--environment needs a name}"; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "unknown argument: $1" >&2; usage; exit 2 ;;
   esac
 done
-
+"#,
+    );
+    environment_selection(&mut s, bundle);
+    s.code(
+        r#"
 if [ -z "$target" ]; then
   echo "error: no scope: pass --management-group ID or --subscription ID" >&2
   exit 2
@@ -119,7 +129,7 @@ fi
         let meta = &p["metadata"];
         let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
         s.command(
-            "printf '%s\\n' {}\naz policy definition create --name {} \\\n  --display-name {} \\\n  --description {} \\\n  --mode {} \\\n  --rules \"$here\"/az/{} \\\n  --params \"$here\"/az/{} \\\n  --metadata {} {} {} \\\n  \"${scope[@]}\" --output none\n\n",
+            "printf '%s\\n' {}\naz policy definition create --name {} \\\n  --display-name {} \\\n  --description {} \\\n  --mode {} \\\n  --rules \"$here\"/az/{} \\\n  --params \"$here\"/az/{} \\\n  --metadata {} \\\n  \"${scope[@]}\" --output none\n\n",
             &[
                 &format!("definition {}", d.rule.id),
                 d.name(),
@@ -128,9 +138,8 @@ fi
                 &text(&p["mode"]),
                 &format!("{}.rules.json", d.file),
                 &format!("{}.params.json", d.file),
-                &format!("version={}", text(&meta["version"])),
-                &format!("category={}", text(&meta["category"])),
-                &format!("controlId={}", d.rule.id),
+                // az takes the whole metadata as one JSON value.
+                &serde_json::to_string(meta).expect("serialisable"),
             ],
         );
     }
@@ -140,16 +149,20 @@ fi
         &[SCOPE_TOKEN],
     );
     s.command(
-        "printf '%s\\n' {}\naz policy set-definition create --name {} \\\n  --display-name {} \\\n  --description {} \\\n  --definitions \"$definitions\" \\\n  --params \"$here\"/az/initiative.params.json \\\n  --definition-groups \"$here\"/az/initiative.groups.json \\\n  --metadata {} {} \\\n  \"${scope[@]}\" --output none\n\n",
+        "printf '%s\\n' {}\naz policy set-definition create --name {} \\\n  --display-name {} \\\n  --description {} \\\n  --definitions \"$definitions\" \\\n  --params \"$here\"/az/initiative.params.json \\\n  --definition-groups \"$here\"/az/initiative.groups.json \\\n  --metadata {} \\\n  \"${scope[@]}\" --output none\n\n",
         &[
             &format!("policy set {}", pb.initiative.name),
             &pb.initiative.name,
             &pb.initiative.display_name,
             &pb.initiative.description,
-            &format!("version={}", pb.initiative.version),
-            &format!("category={}", pb.initiative.category),
+            &serde_json::to_string(&json!({
+                "version": pb.initiative.version,
+                "category": pb.initiative.category,
+            }))
+            .expect("serialisable"),
         ],
     );
+    s.code("if [ -n \"$environment\" ]; then deploy_environment; fi\n\n");
     s.command(
         "printf '%s\\n' {}\"$kind $target\"\n",
         &[&format!(
@@ -158,4 +171,119 @@ fi
         )],
     );
     s.finish()
+}
+
+/// The `--environment` check, run before anything is deployed: with a known name and
+/// no target given, the environment's own scope is the target of the definitions.
+fn environment_selection(s: &mut ShellScript, bundle: &Bundle) {
+    let envs = &bundle.rollout.environments;
+    let names: Vec<&str> = envs.iter().map(|e| e.name.as_str()).collect();
+    s.code("\nif [ -n \"$environment\" ]; then\n  case \"$environment\" in\n");
+    for e in envs {
+        let (kind, target) = scope_target(&e.scope);
+        s.command(
+            "    {}) if [ -z \"$target\" ]; then kind={}; target={}; fi ;;\n",
+            &[&e.name, kind, target],
+        );
+    }
+    s.command(
+        "    *) echo \"error: unknown environment '$environment'; environments: \"{} >&2; exit 2 ;;\n  esac\nfi\n",
+        &[&if names.is_empty() {
+            "none (add [policybook.environments.<name>] to book.toml)".to_string()
+        } else {
+            names.join(", ")
+        }],
+    );
+    s.code("\ndeploy_environment() {\n  case \"$environment\" in\n");
+    for e in envs {
+        environment_commands(s, bundle, e);
+    }
+    s.code("  esac\n}\n\n");
+}
+
+/// `management-group` / `subscription` and the id, of a scope resource id.
+fn scope_target(scope: &str) -> (&'static str, &str) {
+    let last = scope.rsplit('/').next().unwrap_or_default();
+    if scope
+        .to_ascii_lowercase()
+        .starts_with("/providers/microsoft.management/managementgroups/")
+    {
+        ("management-group", last)
+    } else {
+        ("subscription", last)
+    }
+}
+
+/// One branch of `deploy_environment`: the assignment with the stage's effects and
+/// the non-compliance messages, then the environment's Azure exemptions.
+fn environment_commands(s: &mut ShellScript, bundle: &Bundle, e: &Environment) {
+    let pb = bundle
+        .config
+        .policybook
+        .as_ref()
+        .expect("policybook project");
+    let name = environments::assignment_name(bundle);
+    s.command("    {})\n", &[&e.name]);
+    s.command(
+        "  printf '%s\\n' {}\n  az policy assignment create --name {} \\\n    --display-name {} \\\n    --description {} \\\n    --policy-set-definition \"$prefix\"/providers/Microsoft.Authorization/policySetDefinitions/{} \\\n    --scope {} \\\n",
+        &[
+            &format!("assignment {name} at {} (environment {})", e.scope, e.name),
+            &name,
+            &format!("{} ({})", pb.initiative.display_name, e.name),
+            &pb.initiative.description,
+            &pb.initiative.name,
+            &e.scope,
+        ],
+    );
+    if !e.not_scopes.is_empty() {
+        s.code("    --not-scopes");
+        for n in &e.not_scopes {
+            s.command(" {}", &[n]);
+        }
+        s.code(" \\\n");
+    }
+    s.command(
+        "    --params \"$here\"/az/assignments/{} \\\n    --non-compliance-messages \"$here\"/az/assignments/{} \\\n    --enforcement-mode Default --output none\n",
+        &[
+            &format!("{}.params.json", e.name),
+            &format!("{}.messages.json", e.name),
+        ],
+    );
+    let defs = super::definition::all_definitions(bundle);
+    for (x, target) in environments::azure_exemptions(bundle, e) {
+        let props = environments::exemption_properties(bundle, e, x, &defs);
+        let text = |k: &str| props[k].as_str().unwrap_or_default().to_string();
+        s.command(
+            "  printf '%s\\n' {}\n  az policy exemption create --name {} \\\n    --display-name {} \\\n    --description {} \\\n    --policy-assignment {} \\\n    --policy-definition-reference-ids {} \\\n    --exemption-category {} \\\n    --expires-on {} \\\n    --metadata {} \\\n    --scope {} --output none\n",
+            &[
+                &format!("exemption {} ({})", x.name, x.controls.join(", ")),
+                &x.name,
+                &text("displayName"),
+                &text("description"),
+                &text("policyAssignmentId"),
+                &serde_json::to_string(&props["policyDefinitionReferenceIds"]).expect("json"),
+                &text("exemptionCategory"),
+                &text("expiresOn"),
+                &serde_json::to_string(&props["metadata"]).expect("json"),
+                target,
+            ],
+        );
+    }
+    s.code("      ;;\n");
+}
+
+/// Files under `azure/az/assignments/` for `deploy.sh --environment`.
+pub fn environment_files(bundle: &Bundle, defs: &[NamedDefinition<'_>]) -> Vec<(String, Value)> {
+    let mut out = vec![];
+    for e in &bundle.rollout.environments {
+        out.push((
+            format!("assignments/{}.params.json", e.name),
+            environments::parameters(bundle, e, defs),
+        ));
+        out.push((
+            format!("assignments/{}.messages.json", e.name),
+            json!(environments::non_compliance_messages(bundle, defs)),
+        ));
+    }
+    out
 }

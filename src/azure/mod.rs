@@ -1,9 +1,11 @@
 //! Azure Policy outputs: definitions, the policy set, the ARM template, the az
-//! script and the EPAC tree — all pure functions of the model.
+//! script, one assignment template per environment and the EPAC tree — all pure
+//! functions of the model.
 
 pub mod arm;
 pub mod definition;
 pub mod deploy;
+pub mod environments;
 pub mod epac;
 pub mod initiative;
 pub mod shell;
@@ -131,6 +133,15 @@ pub fn emit(bundle: &Bundle, out: &Staging) -> anyhow::Result<()> {
     )?;
     for (file, v) in deploy::az_files(bundle, &defs) {
         out.write(&format!("azure/az/{file}"), json_bytes(&v))?;
+    }
+    for (file, v) in deploy::environment_files(bundle, &defs) {
+        out.write(&format!("azure/az/{file}"), json_bytes(&v))?;
+    }
+    for env in &bundle.rollout.environments {
+        out.write(
+            &format!("azure/assignments/{}.json", env.name),
+            json_bytes(&environments::assignment_template(bundle, env, &defs)),
+        )?;
     }
     out.write("azure/deploy.sh", deploy::deploy_sh(bundle, &defs))?;
     #[cfg(unix)]

@@ -11,6 +11,7 @@ mod azure_definition;
 pub mod eval;
 pub mod limits;
 pub mod matcher;
+mod overlays;
 pub mod review;
 pub mod schema;
 mod suites;
@@ -37,8 +38,8 @@ pub use template::{
 };
 pub use validate::validate;
 
-/// Writes `gatekeeper/templates/`, `constraints/`, `kustomization.yaml` and
-/// `suites/` into the staging folder.
+/// Writes `gatekeeper/templates/`, `constraints/`, `kustomization.yaml`,
+/// `overlays/<environment>/` and `suites/` into the staging folder.
 pub fn emit(bundle: &Bundle, out: &Staging) -> anyhow::Result<()> {
     let rules: Vec<&Rule> = bundle
         .rules
@@ -72,6 +73,33 @@ pub fn emit(bundle: &Bundle, out: &Staging) -> anyhow::Result<()> {
         "gatekeeper/kustomization.yaml",
         yaml::to_yaml(&kustomization),
     )?;
+    if !bundle.rollout.environments.is_empty() {
+        // Kustomize refuses a base folder that holds the overlay (dist/gatekeeper holds
+        // overlays/), so the overlays build on templates/ and constraints/ instead.
+        for (dir, files) in [("templates", &templates), ("constraints", &constraints)] {
+            let resources: Vec<Value> = files
+                .keys()
+                .map(|f| json!(f.strip_prefix(&format!("{dir}/")).unwrap_or(f)))
+                .collect();
+            let k = json!({
+                "apiVersion": "kustomize.config.k8s.io/v1beta1",
+                "kind": "Kustomization",
+                "resources": resources,
+            });
+            out.write(
+                &format!("gatekeeper/{dir}/kustomization.yaml"),
+                yaml::to_yaml(&k),
+            )?;
+        }
+    }
+    let mut sorted = rules.clone();
+    sorted.sort_by(|a, b| a.name.cmp(&b.name));
+    for env in &bundle.rollout.environments {
+        out.write(
+            &format!("gatekeeper/overlays/{}/kustomization.yaml", env.name),
+            yaml::to_yaml(&overlays::overlay(bundle, env, &sorted)),
+        )?;
+    }
     for r in &rules {
         for (path, text) in suites::suite_files(r) {
             out.write(&format!("gatekeeper/suites/{path}"), text)?;

@@ -15,6 +15,7 @@ mod files;
 pub mod highlight;
 mod page;
 mod policies;
+mod rollout_table;
 pub mod search;
 pub mod summary;
 pub mod synthetic;

@@ -532,6 +532,7 @@ impl<'e> PageBuilder<'e> {
         match name {
             "table" => directives::table(self, args.trim(), loc),
             "checklist" => directives::checklist(self, args, loc),
+            "rollout" => super::rollout_table::rollout(self, args, loc),
             other => {
                 self.diags.error(loc, format!("unknown directive `{{{{#{other}}}}}`"), "use `{{#table tables/<file>.yaml}}`, `{{#checklist <area>…}}` or `{{#include <file>}}`; write `\\{{#…}}` for the literal text");
                 (String::new(), String::new())

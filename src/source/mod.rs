@@ -1,7 +1,9 @@
 //! Loading: book.toml, the alias catalog and one YAML file per rule under the
-//! policies folder, into a `model::Bundle`. Structural problems are collected
+//! policies folder (and the rollout settings: stages, environments, the exemptions
+//! file; see `rollout`), into a `model::Bundle`. Structural problems are collected
 //! (all files, all problems) with their file:line:col; later stages add theirs.
 
+pub mod rollout;
 mod rule_file;
 
 pub use rule_file::{collect_fields, is_builtin_field};
@@ -28,6 +30,7 @@ pub struct Loaded {
 pub fn load(root: &Path) -> Loaded {
     let mut diagnostics = Diagnostics::default();
     let mut sources_outside = false;
+    let mut book_text = String::new();
     let config = match crate::text::read_text(&root.join("book.toml")) {
         Ok(text) => match Config::parse(&text) {
             Ok(c) => {
@@ -39,6 +42,7 @@ pub fn load(root: &Path) -> Loaded {
                 let outside = c.check_sources(&text, root);
                 sources_outside = outside.has_errors();
                 diagnostics.extend(outside);
+                book_text = text;
                 c
             }
             Err(e) => {
@@ -65,6 +69,7 @@ pub fn load(root: &Path) -> Loaded {
         config,
         rules: vec![],
         aliases: AliasCatalog::default(),
+        rollout: Default::default(),
     };
     // Sources outside the project are never read (see `Config::check_sources`).
     if sources_outside {
@@ -97,6 +102,13 @@ pub fn load(root: &Path) -> Loaded {
     }
     check_unique(&bundle.rules, &mut diagnostics);
     bundle.rules.sort_by(|a, b| a.id.cmp(&b.id));
+    bundle.rollout = rollout::load(
+        &book_text,
+        root,
+        &policies_dir,
+        &bundle.rules,
+        &mut diagnostics,
+    );
     Loaded {
         bundle,
         diagnostics: diagnostics.sorted(),
@@ -111,7 +123,12 @@ fn rule_files(root: &Path, dir: &Path, diagnostics: &mut Diagnostics) -> Vec<Pat
         root,
         dir,
         |e| e.file_name() != "samples",
-        |p| matches!(p.extension().and_then(|x| x.to_str()), Some("yaml" | "yml")),
+        |p| {
+            matches!(p.extension().and_then(|x| x.to_str()), Some("yaml" | "yml"))
+                // The exemptions file sits beside the rules but is not one.
+                && !(p.parent() == Some(dir)
+                    && p.file_name().is_some_and(|n| n == rollout::EXEMPTIONS_FILE))
+        },
     );
     for p in walked.problems {
         diagnostics.error(

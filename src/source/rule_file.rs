@@ -30,6 +30,7 @@ const TOP_KEYS: &[&str] = &[
     "builtin",
     "azure",
     "kubernetes",
+    "rollout",
     "tests",
 ];
 const AZURE_KEYS: &[&str] = &["mode", "effects", "effect", "parameters", "if"];
@@ -89,6 +90,9 @@ struct RawRule {
     azure: Option<RawAzure>,
     #[serde(default)]
     kubernetes: Option<RawKubernetes>,
+    /// The rule's own stage: audit | warn | enforce.
+    #[serde(default)]
+    rollout: Option<String>,
     #[serde(default)]
     tests: Vec<RawTest>,
 }
@@ -122,17 +126,14 @@ struct RawKubernetes {
     kind: String,
     #[serde(rename = "match", default)]
     match_: Option<Value>,
-    #[serde(rename = "enforcementAction", default = "default_action")]
-    enforcement_action: String,
+    /// No longer read: the rollout stage sets it. Kept to say what to write instead.
+    #[serde(rename = "enforcementAction", default)]
+    enforcement_action: Option<serde_yaml::Value>,
     #[serde(default)]
     parameters: Map<String, Value>,
     rego: String,
     #[serde(default)]
     libs: Vec<String>,
-}
-
-fn default_action() -> String {
-    "deny".into()
 }
 
 #[derive(Deserialize)]
@@ -273,8 +274,56 @@ pub fn load_rule(
         );
     }
 
-    let azure = raw.azure.map(|a| azure_rule(a, &at, aliases, &mut d));
-    let kubernetes = raw.kubernetes.map(|k| kubernetes_rule(k, &at, &mut d));
+    // The rule's stage: its own `rollout:`, else `[policybook] rollout`.
+    let rollout = raw.rollout.as_deref().and_then(|s| {
+        let stage = model::Stage::parse(s);
+        if stage.is_none() {
+            d.error(
+                at("rollout"),
+                format!("unknown rollout stage `{}`", crate::names::show(s)),
+                "use audit (Azure Audit, Gatekeeper dryrun), warn (Azure Audit, Gatekeeper warn) or enforce (Azure Deny, Gatekeeper deny)",
+            );
+        }
+        stage
+    });
+    let stage = rollout.unwrap_or_else(|| super::rollout::default_stage(config));
+    let azure = raw.azure.map(|a| {
+        let mut a = azure_rule(a, &at, aliases, &mut d);
+        // The stage's effect is the default whenever the rule allows it.
+        if let Some(i) = a
+            .effects
+            .iter()
+            .position(|e| e.eq_ignore_ascii_case(stage.azure_effect()))
+        {
+            let e = a.effects.remove(i);
+            a.effects.insert(0, e);
+        }
+        a
+    });
+    let kubernetes = raw.kubernetes.map(|k| {
+        if let Some(old) = &k.enforcement_action {
+            let old = old.as_str().unwrap_or("");
+            let instead = match old {
+                "deny" => "`rollout: enforce`",
+                "warn" => "`rollout: warn`",
+                _ => "`rollout: audit`",
+            };
+            d.error(
+                Location::new(&file, spans.nearest_key("kubernetes.enforcementAction")),
+                format!(
+                    "`kubernetes.enforcementAction` is no longer read: the rollout stage sets it (`{}` here)",
+                    crate::names::show(old)
+                ),
+                format!(
+                    "delete the line; to keep this control at `{}` by default write {instead} at the top level of the rule, or set the stage for all controls with `[policybook] rollout` (per environment: `[policybook.environments.<name>] rollout` / `overrides`) in book.toml",
+                    crate::names::show(old)
+                ),
+            );
+        }
+        let mut k = kubernetes_rule(k, &at, &mut d);
+        k.enforcement_action = stage.enforcement_action().to_string();
+        k
+    });
 
     let mut tests = Vec::new();
     for (i, t) in raw.tests.into_iter().enumerate() {
@@ -317,6 +366,7 @@ pub fn load_rule(
         builtin: raw.builtin,
         azure,
         kubernetes,
+        rollout,
         tests,
         location: Location::new(&file, (1, 1)),
         spans,
@@ -430,17 +480,11 @@ fn kubernetes_rule(
             "use a CRD kind like K8sAzureNoPodIdentity",
         );
     }
-    if !["deny", "dryrun", "warn"].contains(&k.enforcement_action.as_str()) {
-        d.error(
-            at("kubernetes.enforcementAction"),
-            format!("unknown enforcementAction `{}`", k.enforcement_action),
-            "use deny, dryrun or warn",
-        );
-    }
     KubernetesRule {
         kind: k.kind,
         match_: k.match_.unwrap_or_else(|| Value::Object(Map::new())),
-        enforcement_action: k.enforcement_action,
+        // Set from the rule's stage by the caller.
+        enforcement_action: String::new(),
         parameters: k.parameters,
         rego: k.rego,
         libs: k.libs,

@@ -124,9 +124,10 @@ fn a_cluster_list_gives_each_object_its_own_findings_in_order() {
     std::fs::write(&file, serde_yaml::to_string(&list).unwrap()).unwrap();
     let f = file.to_str().unwrap();
 
-    let (code, one_thread, err) = check_json(&[f], "1");
-    assert_eq!(code, 1, "deny findings fail the check: {err}");
-    let (_, four_threads, _) = check_json(&[f], "4");
+    // The shipped constraints are at the audit stage (dryrun): --strict fails on any finding.
+    let (code, one_thread, err) = check_json(&["--strict", f], "1");
+    assert_eq!(code, 1, "findings fail a strict check: {err}");
+    let (_, four_threads, _) = check_json(&["--strict", f], "4");
     assert_eq!(
         one_thread, four_threads,
         "the report does not depend on the threads"

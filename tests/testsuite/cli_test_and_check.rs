@@ -260,11 +260,9 @@ fn check_reads_templates_arrays_and_list_output() {
 
 #[test]
 fn check_exits_1_on_a_deny_finding() {
+    // The rollout stage `enforce` makes Deny the default effect.
     let deny = WRONG
-        .replace(
-            "  effects: [Audit, Deny, Disabled]",
-            "  effects: [Deny, Audit, Disabled]",
-        )
+        .replace("severity: low\n", "severity: low\nrollout: enforce\n")
         .replace("    expect: Deny", "    expect: Deny\n");
     let p = arm_project(&[("deny.yaml", &deny)]);
     let sp = repo_root().join("policies/samples/arm/aks/service-principal-cluster.json");

@@ -245,8 +245,9 @@ fn kubernetes_definitions_embed_exactly_the_template() {
             "{}",
             r.id
         );
+        // The audit stage (the shipped default) blocks nothing.
         assert_eq!(
-            p["parameters"]["effect"]["defaultValue"], "Deny",
+            p["parameters"]["effect"]["defaultValue"], "Audit",
             "{}",
             r.id
         );
@@ -434,5 +435,5 @@ fn check_objects_uses_all_objects_as_inventory() {
     assert!(f[0]
         .findings
         .iter()
-        .all(|x| x.enforcement_action == "deny" && !x.messages.is_empty()));
+        .all(|x| x.enforcement_action == "dryrun" && !x.messages.is_empty()));
 }

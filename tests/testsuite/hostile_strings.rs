@@ -316,10 +316,10 @@ fn expected_calls(t: &Texts, azure_dir: &Path, scope: &[&str]) -> Vec<Vec<String
             format!("{here}/az/{file}.rules.json"),
             "--params".into(),
             format!("{here}/az/{file}.params.json"),
+            // az takes the metadata as one JSON value.
             "--metadata".into(),
-            format!("version={version}"),
-            format!("category={}", t.set_category),
-            format!("controlId={id}"),
+            serde_json::json!({ "version": version, "category": t.set_category, "controlId": id })
+                .to_string(),
         ];
         v.extend(scope.iter().map(|s| s.to_string()));
         v.extend(["--output".into(), "none".into()]);
@@ -342,8 +342,7 @@ fn expected_calls(t: &Texts, azure_dir: &Path, scope: &[&str]) -> Vec<Vec<String
         "--definition-groups",
         &format!("{here}/az/initiative.groups.json"),
         "--metadata",
-        &format!("version={}", t.set_version),
-        &format!("category={}", t.set_category),
+        &serde_json::json!({ "version": t.set_version, "category": t.set_category }).to_string(),
     ]
     .iter()
     .map(|s| s.to_string())
@@ -854,8 +853,13 @@ fn deploy_sh_quotes_even_values_the_grammar_refuses() {
         "{}",
         run.stdout
     );
-    assert!(
-        run.calls[0].contains(&format!("controlId={id}")),
+    let meta = run.calls[0]
+        .iter()
+        .position(|a| a == "--metadata")
+        .map(|i| serde_json::from_str::<Value>(&run.calls[0][i + 1]).unwrap());
+    assert_eq!(
+        meta.as_ref().map(|m| &m["controlId"]),
+        Some(&Value::String(id.to_string())),
         "{:?}",
         run.calls[0]
     );

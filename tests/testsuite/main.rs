@@ -22,6 +22,7 @@ mod handbook_az;
 mod hostile_strings;
 mod rego_limits;
 mod robustness;
+mod rollout;
 mod serve_security;
 mod site_axe;
 mod site_browser;

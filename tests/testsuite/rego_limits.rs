@@ -162,7 +162,11 @@ fn a_slow_case_fails_at_the_configured_limit_in_test() {
 
 #[test]
 fn a_slow_case_fails_at_the_configured_limit_in_build_and_check() {
-    let tmp = project(Some("slow.yaml"), "rego-timeout = \"1s\"\n");
+    // At the enforce stage a finding (an evaluation error included) fails `check`.
+    let tmp = project(
+        Some("slow.yaml"),
+        "rego-timeout = \"1s\"\nrollout = \"enforce\"\n",
+    );
     let b = run(tmp.path(), &["build"]);
     assert_eq!(b.code, 0, "{}", b.stderr);
     assert!(
