@@ -20,7 +20,7 @@ pub fn render(config: &Config, info: Option<&str>, code: &str) -> String {
         .collect();
     let Some((&lang_word, attrs)) = words.split_first() else {
         return format!(
-            "<pre><code>{}</code></pre>\n",
+            "<pre tabindex=\"0\"><code>{}</code></pre>\n",
             highlight::highlight("", code)
         );
     };
@@ -60,7 +60,7 @@ pub fn render(config: &Config, info: Option<&str>, code: &str) -> String {
         }
     };
     format!(
-        "<pre{pre_class}><code class=\"{}\">{body}</code></pre>\n",
+        "<pre{pre_class} tabindex=\"0\"><code class=\"{}\">{body}</code></pre>\n",
         escape(&classes.join(" "))
     )
 }
@@ -207,7 +207,7 @@ mod tests {
     fn rust_block_without_main_is_wrapped_hidden() {
         assert_eq!(
             render(&cfg(""), Some("rust,edition2021"), "let x = 1;\n"),
-            "<pre class=\"playground\"><code class=\"language-rust edition2021\"><span class=\"boring\"><span class=\"hl-o\">#![allow(unused)]</span>\n</span><span class=\"boring\"><span class=\"hl-k\">fn</span> <span class=\"hl-f\">main</span>() {\n</span><span class=\"hl-k\">let</span> x = <span class=\"hl-n\">1</span>;\n<span class=\"boring\">}</span></code></pre>\n"
+            "<pre class=\"playground\" tabindex=\"0\"><code class=\"language-rust edition2021\"><span class=\"boring\"><span class=\"hl-o\">#![allow(unused)]</span>\n</span><span class=\"boring\"><span class=\"hl-k\">fn</span> <span class=\"hl-f\">main</span>() {\n</span><span class=\"hl-k\">let</span> x = <span class=\"hl-n\">1</span>;\n<span class=\"boring\">}</span></code></pre>\n"
         );
     }
 
@@ -215,7 +215,7 @@ mod tests {
     fn ignore_is_a_class_and_no_wrapper() {
         assert_eq!(
             render(&cfg(""), Some("rust ignore"), "# use a;\n##x\nb\n"),
-            "<pre><code class=\"language-rust ignore\"><span class=\"boring\"><span class=\"hl-k\">use</span> a;\n</span>#x\nb</code></pre>\n"
+            "<pre tabindex=\"0\"><code class=\"language-rust ignore\"><span class=\"boring\"><span class=\"hl-k\">use</span> a;\n</span>#x\nb</code></pre>\n"
         );
     }
 
@@ -224,11 +224,11 @@ mod tests {
         let c = cfg("[output.html.code.hidelines]\npython = \"~\"\n");
         assert_eq!(
             render(&c, Some("python"), "~import os\nprint(1)\n"),
-            "<pre><code class=\"language-python\"><span class=\"boring\">import os\n</span>print(1)\n</code></pre>\n"
+            "<pre tabindex=\"0\"><code class=\"language-python\"><span class=\"boring\">import os\n</span>print(1)\n</code></pre>\n"
         );
         assert_eq!(
             render(&c, Some("text hidelines=!!"), "!!x\ny\n"),
-            "<pre><code class=\"language-text hidelines=!!\"><span class=\"boring\">x\n</span>y\n</code></pre>\n"
+            "<pre tabindex=\"0\"><code class=\"language-text hidelines=!!\"><span class=\"boring\">x\n</span>y\n</code></pre>\n"
         );
     }
 
@@ -236,7 +236,7 @@ mod tests {
     fn console_is_plain() {
         assert_eq!(
             render(&cfg(""), Some("console"), "$ echo \"hi\"\n"),
-            "<pre><code class=\"language-console\">$ echo &quot;hi&quot;\n</code></pre>\n"
+            "<pre tabindex=\"0\"><code class=\"language-console\">$ echo &quot;hi&quot;\n</code></pre>\n"
         );
     }
 }

@@ -167,7 +167,7 @@ pub fn table<'e, H: Host<'e>>(p: &mut H, path: &str, loc: Location) -> (String, 
         return Default::default();
     }
     let origin_at = |path: &str| Origin::new(&file, spans.nearest(path).0);
-    let mut a = String::from("<div class=\"table-wrapper\"><table class=\"data-table\">\n");
+    let mut a = String::from("<div class=\"table-wrapper\" tabindex=\"0\" role=\"region\" aria-label=\"Scrollable table\"><table class=\"data-table\">\n");
     let mut b = a.clone();
     if let Some(c) = &data.caption {
         let (x, y) = p.inline_markdown(c, &origin_at("caption"));
@@ -283,7 +283,8 @@ pub fn checklist<'e, H: Host<'e>>(p: &mut H, args: &str, loc: Location) -> (Stri
                 (s.clone(), s)
             };
             let item = |link: &str| {
-                format!("<li class=\"task-list-item\"><input disabled=\"\" type=\"checkbox\"/> {link} {}</li>\n", escape(&r.checklist))
+                // The checkbox is named by its line, for screen readers (axe: `label`).
+                format!("<li class=\"task-list-item\"><input disabled=\"\" type=\"checkbox\" aria-label=\"{} {}\"/> {link} {}</li>\n", escape(&r.id), escape(&r.checklist), escape(&r.checklist))
             };
             a.push_str(&item(&x));
             b.push_str(&item(&y));

@@ -357,7 +357,7 @@ impl<'e> PageBuilder<'e> {
                 }
                 Event::Start(Tag::Table(_)) => {
                     for v in [&mut a, &mut b] {
-                        v.push(Event::Html("<div class=\"table-wrapper\">".into()));
+                        v.push(Event::Html("<div class=\"table-wrapper\" tabindex=\"0\" role=\"region\" aria-label=\"Scrollable table\">".into()));
                         v.push(ev.clone());
                     }
                 }
@@ -367,6 +367,28 @@ impl<'e> PageBuilder<'e> {
                         v.push(Event::Html("</div>\n".into()));
                     }
                     self.text(" ");
+                }
+                Event::TaskListMarker(done) => {
+                    // Name the checkbox by its item's text (axe: `label`).
+                    let mut label = String::new();
+                    let mut depth = 0usize;
+                    for (e, _) in &evs[i + 1..] {
+                        match e {
+                            Event::Start(Tag::Item) => depth += 1,
+                            Event::End(TagEnd::Item) if depth == 0 => break,
+                            Event::End(TagEnd::Item) => depth -= 1,
+                            Event::Text(t) | Event::Code(t) => label.push_str(t),
+                            Event::SoftBreak | Event::HardBreak => label.push(' '),
+                            _ => {}
+                        }
+                    }
+                    let checked = if *done { " checked=\"\"" } else { "" };
+                    let html = format!(
+                        "<input disabled=\"\" type=\"checkbox\"{checked} aria-label=\"{}\"/>\n",
+                        escape(label.trim())
+                    );
+                    a.push(Event::Html(html.clone().into()));
+                    b.push(Event::Html(html.into()));
                 }
                 Event::FootnoteReference(name) => {
                     let (mut x, mut y) = footnotes.reference(name, &self.pid);

@@ -74,7 +74,7 @@ pub fn index_page(p: &mut PageBuilder, bundle: &Bundle, title: &str) {
     let intro = format!("{n} control{} generated from the rules under policies/. Target: where the rule is enforced (Azure Policy, Gatekeeper, or both); default effect: the Azure effect and the Gatekeeper enforcement action.", if n == 1 { "" } else { "s" });
     p.raw(&format!("<p>{}</p>\n", escape(&intro)));
     p.text(&intro);
-    p.raw("<div class=\"table-wrapper\"><table class=\"policy-index\">\n<thead><tr><th>ID</th><th>Title</th><th>Area</th><th>Target</th><th>Default effect</th><th>Severity</th><th>Equivalent built-in</th></tr></thead>\n<tbody>\n");
+    p.raw("<div class=\"table-wrapper\" tabindex=\"0\" role=\"region\" aria-label=\"Scrollable table\"><table class=\"policy-index\">\n<thead><tr><th>ID</th><th>Title</th><th>Area</th><th>Target</th><th>Default effect</th><th>Severity</th><th>Equivalent built-in</th></tr></thead>\n<tbody>\n");
     for r in &bundle.rules {
         let (ha, hb) = p.page_href(&policy_href(&r.name), None);
         let row = |href: &str| {
@@ -136,7 +136,7 @@ pub fn checklist_page(p: &mut PageBuilder, bundle: &Bundle, title: &str) {
         {
             let (ha, hb) = p.page_href(&policy_href(&r.name), None);
             let item = |h: &str| {
-                format!("<li class=\"task-list-item\"><input disabled=\"\" type=\"checkbox\"/> <a href=\"{}\">{}</a> {}</li>\n", escape(h), escape(&r.id), escape(&r.checklist))
+                format!("<li class=\"task-list-item\"><input disabled=\"\" type=\"checkbox\" aria-label=\"{} {}\"/> <a href=\"{}\">{}</a> {}</li>\n", escape(&r.id), escape(&r.checklist), escape(h), escape(&r.id), escape(&r.checklist))
             };
             p.raw2(&item(&ha), &item(&hb));
             p.text(&format!("{} {}", r.id, r.checklist));
@@ -157,7 +157,7 @@ fn field_origin(rule: &Rule, field: &str) -> Origin {
 
 fn code_block(lang: &str, code: &str) -> String {
     format!(
-        "<pre><code class=\"language-{lang}\">{}</code></pre>\n",
+        "<pre tabindex=\"0\"><code class=\"language-{lang}\">{}</code></pre>\n",
         highlight(lang, code)
     )
 }
@@ -295,7 +295,7 @@ pub fn policy_page(
     if rows.is_empty() {
         p.raw("<p>This rule has no parameters.</p>\n");
     } else {
-        p.raw("<div class=\"table-wrapper\"><table class=\"parameters\">\n<thead><tr><th>Name</th><th>For</th><th>Type</th><th>Default</th><th>Description</th></tr></thead>\n<tbody>\n");
+        p.raw("<div class=\"table-wrapper\" tabindex=\"0\" role=\"region\" aria-label=\"Scrollable table\"><table class=\"parameters\">\n<thead><tr><th>Name</th><th>For</th><th>Type</th><th>Default</th><th>Description</th></tr></thead>\n<tbody>\n");
         p.raw(&rows);
         p.raw("</tbody></table></div>\n");
     }
@@ -312,7 +312,7 @@ pub fn policy_page(
     } else {
         let passed = cases.iter().filter(|c| c.outcome == Outcome::Pass).count();
         p.raw(&format!("<p class=\"test-summary\">{passed} of {} case(s) passed in this build's own test run.</p>\n", cases.len()));
-        p.raw("<div class=\"table-wrapper\"><table class=\"tests\">\n<thead><tr><th>Case</th><th>Target</th><th>Expected</th><th>Got</th><th>Verdict</th></tr></thead>\n<tbody>\n");
+        p.raw("<div class=\"table-wrapper\" tabindex=\"0\" role=\"region\" aria-label=\"Scrollable table\"><table class=\"tests\">\n<thead><tr><th>Case</th><th>Target</th><th>Expected</th><th>Got</th><th>Verdict</th></tr></thead>\n<tbody>\n");
         for c in &cases {
             let (verdict, class) = match c.outcome {
                 Outcome::Pass => ("pass", "pass"),

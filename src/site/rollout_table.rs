@@ -54,7 +54,7 @@ pub fn rollout<'e, H: Host<'e>>(p: &mut H, args: &str, loc: Location) -> (String
     if r.environments.is_empty() {
         out.push_str("<p>No environment is configured: add <code>[policybook.environments.&lt;name&gt;]</code> tables to book.toml.</p>\n");
     } else {
-        out.push_str("<div class=\"table-wrapper\"><table class=\"rollout-environments\">\n<caption>Environments</caption>\n<thead><tr><th scope=\"col\">Environment</th><th scope=\"col\">Scope</th><th scope=\"col\">Stage</th><th scope=\"col\">Overrides</th><th scope=\"col\">Exemptions</th></tr></thead>\n<tbody>\n");
+        out.push_str("<div class=\"table-wrapper\" tabindex=\"0\" role=\"region\" aria-label=\"Scrollable table\"><table class=\"rollout-environments\">\n<caption>Environments</caption>\n<thead><tr><th scope=\"col\">Environment</th><th scope=\"col\">Scope</th><th scope=\"col\">Stage</th><th scope=\"col\">Overrides</th><th scope=\"col\">Exemptions</th></tr></thead>\n<tbody>\n");
         for e in &r.environments {
             let overrides: Vec<String> = e
                 .overrides
@@ -100,7 +100,7 @@ pub fn rollout<'e, H: Host<'e>>(p: &mut H, args: &str, loc: Location) -> (String
     for e in &r.environments {
         columns.push((e.name.clone(), Some(e)));
     }
-    out.push_str("<div class=\"table-wrapper\"><table class=\"rollout-controls\">\n<caption>Stage, Azure default effect and Gatekeeper action of each control</caption>\n<thead><tr><th scope=\"col\">Control</th>");
+    out.push_str("<div class=\"table-wrapper\" tabindex=\"0\" role=\"region\" aria-label=\"Scrollable table\"><table class=\"rollout-controls\">\n<caption>Stage, Azure default effect and Gatekeeper action of each control</caption>\n<thead><tr><th scope=\"col\">Control</th>");
     for (name, _) in &columns {
         out.push_str(&format!("<th scope=\"col\">{}</th>", escape(name)));
     }

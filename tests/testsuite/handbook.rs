@@ -541,3 +541,178 @@ fn acr_guide_names_what_breaks_without_arm_audience_tokens() {
         assert!(sources.contains(url), "sources.md cites {url}");
     }
 }
+
+// ---- Missing topics, diagrams and accessibility (issue 13) ----
+
+#[test]
+fn missing_topics_are_covered_each_with_its_source() {
+    let deep = page("concepts/workload-identity-in-depth.md");
+    let bindings = section(&deep, "## Identity bindings");
+    for needle in [
+        "20 federated identity credentials",
+        "ib.oic.prod-aks.azure.com",
+        "use-managed-identity",
+        "FIC-01",
+        "aks-preview",
+        "| One federated credential per service account | Identity bindings |",
+    ] {
+        assert!(bindings.contains(needle), "identity bindings: {needle}");
+    }
+    let rotation = section(&deep, "## OIDC issuer signing-key rotation");
+    for needle in [
+        "az aks oidc-issuer rotate-signing-keys",
+        "24 hours",
+        "twice",
+    ] {
+        assert!(rotation.contains(needle), "key rotation: {needle}");
+    }
+    assert!(section(&deep, "## Cross-tenant").contains("AZURE_TENANT_ID"));
+    assert!(section(&deep, "## Secrets Store CSI").contains("clientID"));
+    let platform = page("practice/platform-settings.md");
+    for (heading, needle) in [
+        ("## AKS Automatic", "OIDC issuer"),
+        ("## Custom private DNS zone", "Private DNS Zone Contributor"),
+        ("## PIM for the cluster-admin group", "eligible"),
+        ("## Container Insights", "30 September 2026"),
+    ] {
+        assert!(
+            section(&platform, heading).contains(needle),
+            "{heading}: {needle}"
+        );
+    }
+    let iac = page("guides/infrastructure-as-code.md");
+    let bicep = section(&iac, "## Bicep");
+    let terraform = section(&iac, "## Terraform");
+    for (text, needles) in [
+        (
+            &bicep,
+            &[
+                "```bicep",
+                "Microsoft.ManagedIdentity/userAssignedIdentities@",
+                "kubeletidentity",
+                "federatedIdentityCredentials@",
+                "roles.acrPull",
+                "roles.keyVaultSecretsUser",
+                "roles.managedIdentityOperator",
+            ][..],
+        ),
+        (
+            &terraform,
+            &[
+                "```hcl",
+                "azurerm_user_assigned_identity",
+                "kubelet_identity",
+                "azurerm_federated_identity_credential",
+                "\"AcrPull\"",
+                "\"Key Vault Secrets User\"",
+                "\"Managed Identity Operator\"",
+            ][..],
+        ),
+    ] {
+        for n in needles {
+            assert!(text.contains(n), "infrastructure as code: {n}");
+        }
+    }
+    let sources = page("appendix/sources.md");
+    for url in [
+        "learn.microsoft.com/azure/aks/identity-bindings-concepts",
+        "learn.microsoft.com/entra/workload-id/workload-identity-federation-considerations",
+        "learn.microsoft.com/azure/aks/use-oidc-issuer",
+        "learn.microsoft.com/azure/aks/intro-aks-automatic",
+        "learn.microsoft.com/azure/aks/private-clusters",
+        "learn.microsoft.com/azure/aks/csi-secrets-store-identity-access",
+        "learn.microsoft.com/azure/aks/workload-identity-cross-tenant",
+        "learn.microsoft.com/azure/aks/privileged-identity-management",
+        "learn.microsoft.com/azure/role-based-access-control/built-in-roles",
+    ] {
+        assert!(sources.contains(url), "sources.md cites {url}");
+    }
+}
+
+/// The inline SVG diagrams of a page: (title, the whole `<svg>…</svg>`).
+fn diagrams(text: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(s) = rest.find("<svg") {
+        let e = rest[s..].find("</svg>").expect("svg closes") + s + 6;
+        let svg = &rest[s..e];
+        let t = svg.find("<title").map(|t| {
+            let t = t + svg[t..].find('>').unwrap() + 1;
+            svg[t..t + svg[t..].find("</title>").unwrap()].to_string()
+        });
+        out.push((t.unwrap_or_default(), svg.to_string()));
+        rest = &rest[e..];
+    }
+    out
+}
+
+#[test]
+fn diagrams_follow_the_theme_and_have_a_text_alternative() {
+    let re_colour = regex::Regex::new(
+        r#"(?i)(fill|stroke|color)\s*[=:]\s*"?(#|rgb|hsl|black|white|red|blue|green|gray|grey)"#,
+    )
+    .unwrap();
+    let mut titles = Vec::new();
+    for (rel, text) in content_pages() {
+        for (title, svg) in diagrams(&text) {
+            assert!(svg.contains("role=\"img\""), "{rel}: {title}: role=img");
+            assert!(
+                svg.contains("<desc id=") && svg.contains("aria-labelledby="),
+                "{rel}: {title}: a <desc> named by aria-labelledby"
+            );
+            assert!(svg.contains("currentColor"), "{rel}: {title}: currentColor");
+            assert!(
+                !re_colour.is_match(&svg) && !svg.contains("href=\"http"),
+                "{rel}: {title}: no fixed colour and nothing fetched (works in both themes, offline)"
+            );
+            titles.push(format!("{rel}: {title}"));
+        }
+    }
+    for want in [
+        "concepts/workload-identity-in-depth.md: The workload identity token exchange",
+        "guides/acr-kubelet-identity.md: How a node pulls an image from Azure Container Registry",
+        "practice/best-practices.md: Rollout stages of a control: audit, warn, enforce",
+    ] {
+        assert!(titles.iter().any(|t| t == want), "{want} in {titles:#?}");
+    }
+}
+
+#[test]
+fn built_pages_name_checkboxes_and_let_the_keyboard_reach_scroll_areas() {
+    let (_tmp, site) = built_site();
+    let (mut boxes, mut pres, mut tables) = (0, 0, 0);
+    for e in walkdir::WalkDir::new(&site) {
+        let e = e.unwrap();
+        if e.path().extension().is_none_or(|x| x != "html") {
+            continue;
+        }
+        let html = read(e.path());
+        let rel = e.path().strip_prefix(&site).unwrap().display().to_string();
+        for (i, _) in html.match_indices("type=\"checkbox\"") {
+            let tag_start = html[..i].rfind('<').unwrap();
+            let tag = &html[tag_start..i + html[i..].find('>').unwrap()];
+            assert!(
+                tag.contains("aria-label=\"") && !tag.contains("aria-label=\"\""),
+                "{rel}: checkbox without a label: {tag}"
+            );
+            boxes += 1;
+        }
+        for (i, _) in html.match_indices("<pre") {
+            let tag = &html[i..i + html[i..].find('>').unwrap()];
+            assert!(tag.contains("tabindex=\"0\""), "{rel}: {tag}");
+            pres += 1;
+        }
+        for (i, _) in html.match_indices("class=\"table-wrapper\"") {
+            let tag = &html[i..i + html[i..].find('>').unwrap()];
+            assert!(
+                tag.contains("tabindex=\"0\"") && tag.contains("role=\"region\""),
+                "{rel}: {tag}"
+            );
+            tables += 1;
+        }
+    }
+    assert!(
+        boxes >= 38 && pres > 50 && tables > 20,
+        "{boxes} {pres} {tables}"
+    );
+}

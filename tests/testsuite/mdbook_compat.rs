@@ -53,7 +53,7 @@ fn ranges_and_anchors_as_mdbook() {
     built(tmp.path());
     assert_eq!(
         article(&read(&tmp.path().join("book/ranges.html"))),
-        "<article class=\"page\">\n<h1 id=\"ranges\"><a class=\"header\" href=\"#ranges\">Ranges</a></h1>\n<pre><code class=\"language-text\">three\n</code></pre>\n<pre><code class=\"language-text\">two\nthree\n</code></pre>\n<pre><code class=\"language-text\">one\ntwo\n</code></pre>\n<pre><code class=\"language-text\">four\nfive\n</code></pre>\n<pre><code class=\"language-text\">fn main() {\n    let x = 1;\n    println!(&quot;{x}&quot;);\n}\n</code></pre>\n<pre><code class=\"language-text\">    let x = 1;\n</code></pre>\n\n"
+        "<article class=\"page\">\n<h1 id=\"ranges\"><a class=\"header\" href=\"#ranges\">Ranges</a></h1>\n<pre tabindex=\"0\"><code class=\"language-text\">three\n</code></pre>\n<pre tabindex=\"0\"><code class=\"language-text\">two\nthree\n</code></pre>\n<pre tabindex=\"0\"><code class=\"language-text\">one\ntwo\n</code></pre>\n<pre tabindex=\"0\"><code class=\"language-text\">four\nfive\n</code></pre>\n<pre tabindex=\"0\"><code class=\"language-text\">fn main() {\n    let x = 1;\n    println!(&quot;{x}&quot;);\n}\n</code></pre>\n<pre tabindex=\"0\"><code class=\"language-text\">    let x = 1;\n</code></pre>\n\n"
     );
 }
 
@@ -66,7 +66,7 @@ fn rustdoc_include_and_playground() {
     built(tmp.path());
     let page = article(&read(&tmp.path().join("book/rustdoc.html")));
     assert!(
-        page.starts_with("<article class=\"page\">\n<h1 id=\"rustdoc\"><a class=\"header\" href=\"#rustdoc\">Rustdoc</a></h1>\n<pre><code class=\"language-text\"># use std::io;\n# fn main() {\n    let x = 1;\n#     println!(&quot;{x}&quot;);\n# }\n</code></pre>\n<pre><code class=\"language-text\"># one\ntwo\nthree\n# four\n# five\n</code></pre>\n"),
+        page.starts_with("<article class=\"page\">\n<h1 id=\"rustdoc\"><a class=\"header\" href=\"#rustdoc\">Rustdoc</a></h1>\n<pre tabindex=\"0\"><code class=\"language-text\"># use std::io;\n# fn main() {\n    let x = 1;\n#     println!(&quot;{x}&quot;);\n# }\n</code></pre>\n<pre tabindex=\"0\"><code class=\"language-text\"># one\ntwo\nthree\n# four\n# five\n</code></pre>\n"),
         "{page}"
     );
     // The Rust block's rendering (highlighting, attributes) is the code-block stage's.
@@ -87,7 +87,7 @@ fn title_and_escaped_directives() {
     );
     assert_eq!(
         article(&html),
-        "<article class=\"page\">\n<h1 id=\"title\"><a class=\"header\" href=\"#title\">Title</a></h1>\n<pre><code class=\"language-text\">{{#include ../../listings/lines.txt}}\n</code></pre>\n<p><code>{{#title x}}</code></p>\n\n"
+        "<article class=\"page\">\n<h1 id=\"title\"><a class=\"header\" href=\"#title\">Title</a></h1>\n<pre tabindex=\"0\"><code class=\"language-text\">{{#include ../../listings/lines.txt}}\n</code></pre>\n<p><code>{{#title x}}</code></p>\n\n"
     );
 }
 

@@ -157,11 +157,11 @@ fn rust_code_blocks_hide_lines_keep_fence_attributes_and_highlight() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let page = read(&b.path().join("book/index.html"));
     for want in [
-        "<pre class=\"playground\"><code class=\"language-rust edition2021\"><span class=\"boring\"><span class=\"hl-k\">use</span> std::fmt;\n</span><span class=\"hl-k\">fn</span> <span class=\"hl-f\">main</span>() {\n    # not hidden\n    <span class=\"hl-k\">let</span> _ = <span class=\"hl-s\">&quot;s&quot;</span>; <span class=\"hl-c\">// c</span>\n}</code></pre>",
-        "<pre><code class=\"language-rust ignore\"><span class=\"hl-k\">let</span> x = <span class=\"hl-n\">1</span>;</code></pre>",
-        "<pre class=\"playground\"><code class=\"language-rust should_panic no_run edition2021\"><span class=\"boring\"><span class=\"hl-o\">#![allow(unused)]</span>\n</span><span class=\"boring\"><span class=\"hl-k\">fn</span> <span class=\"hl-f\">main</span>() {\n</span><span class=\"hl-f\">panic!</span>();\n<span class=\"boring\">}</span></code></pre>",
-        "<pre><code class=\"language-python\"><span class=\"boring\">import os\n</span>print(os.sep)\n</code></pre>",
-        "<pre><code class=\"language-console\">$ cargo build --release\n</code></pre>",
+        "<pre class=\"playground\" tabindex=\"0\"><code class=\"language-rust edition2021\"><span class=\"boring\"><span class=\"hl-k\">use</span> std::fmt;\n</span><span class=\"hl-k\">fn</span> <span class=\"hl-f\">main</span>() {\n    # not hidden\n    <span class=\"hl-k\">let</span> _ = <span class=\"hl-s\">&quot;s&quot;</span>; <span class=\"hl-c\">// c</span>\n}</code></pre>",
+        "<pre tabindex=\"0\"><code class=\"language-rust ignore\"><span class=\"hl-k\">let</span> x = <span class=\"hl-n\">1</span>;</code></pre>",
+        "<pre class=\"playground\" tabindex=\"0\"><code class=\"language-rust should_panic no_run edition2021\"><span class=\"boring\"><span class=\"hl-o\">#![allow(unused)]</span>\n</span><span class=\"boring\"><span class=\"hl-k\">fn</span> <span class=\"hl-f\">main</span>() {\n</span><span class=\"hl-f\">panic!</span>();\n<span class=\"boring\">}</span></code></pre>",
+        "<pre tabindex=\"0\"><code class=\"language-python\"><span class=\"boring\">import os\n</span>print(os.sep)\n</code></pre>",
+        "<pre tabindex=\"0\"><code class=\"language-console\">$ cargo build --release\n</code></pre>",
     ] {
         assert!(page.contains(want), "missing {want:?} in\n{page}");
     }

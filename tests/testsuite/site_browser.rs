@@ -23,7 +23,7 @@ use serde_json::{json, Value};
 
 use policybook::build::{build, load_and_validate};
 
-struct Browser {
+pub(crate) struct Browser {
     child: Child,
     to: File,
     rx: Receiver<Value>,
@@ -34,7 +34,7 @@ struct Browser {
 }
 
 impl Browser {
-    fn launch(exe: &Path) -> Browser {
+    pub(crate) fn launch(exe: &Path) -> Browser {
         let profile = tempfile::tempdir().unwrap();
         let (mut a, mut b) = ([0i32; 2], [0i32; 2]);
         unsafe {
@@ -133,7 +133,11 @@ impl Browser {
     }
 
     fn wait_reply(&mut self, id: u64, what: &str) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(30);
+        self.wait_reply_for(id, what, Duration::from_secs(30))
+    }
+
+    fn wait_reply_for(&mut self, id: u64, what: &str, limit: Duration) -> Value {
+        let deadline = Instant::now() + limit;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             let v = self
@@ -157,7 +161,13 @@ impl Browser {
         self.wait_reply(id, method)
     }
 
-    fn call(&mut self, method: &str, params: Value) -> Value {
+    /// `call` for a command that may take longer than the usual 30 s (an axe-core scan).
+    pub(crate) fn call_for(&mut self, method: &str, params: Value, limit: Duration) -> Value {
+        let id = self.send(method, params, true);
+        self.wait_reply_for(id, method, limit)
+    }
+
+    pub(crate) fn call(&mut self, method: &str, params: Value) -> Value {
         let id = self.send(method, params, true);
         self.wait_reply(id, method)
     }
@@ -170,7 +180,7 @@ impl Browser {
         }
     }
 
-    fn eval(&mut self, expr: &str) -> Value {
+    pub(crate) fn eval(&mut self, expr: &str) -> Value {
         let r = self.call(
             "Runtime.evaluate",
             json!({"expression": expr, "awaitPromise": true, "returnByValue": true}),
@@ -196,7 +206,7 @@ impl Browser {
         }
     }
 
-    fn navigate(&mut self, url: &str) {
+    pub(crate) fn navigate(&mut self, url: &str) {
         self.call("Page.navigate", json!({"url": url}));
         self.wait_loaded();
     }
@@ -231,7 +241,7 @@ impl Browser {
         std::fs::write(dir.join(name), png).unwrap();
     }
 
-    fn console_errors(&mut self) -> Vec<String> {
+    pub(crate) fn console_errors(&mut self) -> Vec<String> {
         self.drain();
         let mut errs = Vec::new();
         for e in &self.events {
@@ -260,7 +270,7 @@ impl Drop for Browser {
     }
 }
 
-fn chromium() -> Option<PathBuf> {
+pub(crate) fn chromium() -> Option<PathBuf> {
     let candidates = [
         std::env::var("CHROMIUM").ok(),
         Some("/usr/bin/chromium".into()),

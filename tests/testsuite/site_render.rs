@@ -81,7 +81,7 @@ fn plain_mdbook_book_with_parts_nested_chapters_and_drafts() {
     let basics = read(&out.join("guide/basics.html"));
     assert_eq!(
         article(&basics),
-        "<article class=\"page\">\n<h1 id=\"basics\"><a class=\"header\" href=\"#basics\">Basics</a></h1>\n<p>Some <del>old</del> new text with a footnote.<sup class=\"footnote-reference\" id=\"fr-note-1\"><a href=\"#footnote-note\">1</a></sup></p>\n<h2 id=\"my-custom-id\"><a class=\"header\" href=\"#my-custom-id\">Custom id</a></h2>\n<ul>\n<li><input disabled=\"\" type=\"checkbox\" checked=\"\"/>\ndone task</li>\n<li><input disabled=\"\" type=\"checkbox\"/>\nopen task</li>\n</ul>\n<blockquote class=\"blockquote-tag blockquote-tag-note markdown-alert-note\">\n<p class=\"blockquote-tag-title\"><svg viewbox=\"0 0 16 16\" width=\"18\" height=\"18\" aria-hidden=\"true\"><circle cx=\"8\" cy=\"8\" r=\"6.5\" fill=\"none\" stroke=\"currentColor\" stroke-width=\"1.5\"></circle><path d=\"M8 7v4.5M8 4.5v.5\" stroke=\"currentColor\" stroke-width=\"1.5\"></path></svg>Note</p>\n<p>An admonition.</p>\n</blockquote>\n<hr>\n<ol class=\"footnote-definition\">\n<li id=\"footnote-note\">\n<p>The footnote text, with a <a href=\"../install.html\">link back</a>. <a href=\"#fr-note-1\">↩</a></p>\n</li>\n</ol>\n\n"
+        "<article class=\"page\">\n<h1 id=\"basics\"><a class=\"header\" href=\"#basics\">Basics</a></h1>\n<p>Some <del>old</del> new text with a footnote.<sup class=\"footnote-reference\" id=\"fr-note-1\"><a href=\"#footnote-note\">1</a></sup></p>\n<h2 id=\"my-custom-id\"><a class=\"header\" href=\"#my-custom-id\">Custom id</a></h2>\n<ul>\n<li><input disabled=\"\" type=\"checkbox\" checked=\"\" aria-label=\"done task\"/>\ndone task</li>\n<li><input disabled=\"\" type=\"checkbox\" aria-label=\"open task\"/>\nopen task</li>\n</ul>\n<blockquote class=\"blockquote-tag blockquote-tag-note markdown-alert-note\">\n<p class=\"blockquote-tag-title\"><svg viewbox=\"0 0 16 16\" width=\"18\" height=\"18\" aria-hidden=\"true\"><circle cx=\"8\" cy=\"8\" r=\"6.5\" fill=\"none\" stroke=\"currentColor\" stroke-width=\"1.5\"></circle><path d=\"M8 7v4.5M8 4.5v.5\" stroke=\"currentColor\" stroke-width=\"1.5\"></path></svg>Note</p>\n<p>An admonition.</p>\n</blockquote>\n<hr>\n<ol class=\"footnote-definition\">\n<li id=\"footnote-note\">\n<p>The footnote text, with a <a href=\"../install.html\">link back</a>. <a href=\"#fr-note-1\">↩</a></p>\n</li>\n</ol>\n\n"
     );
     // Relative URLs only; the sidebar is not copied into pages; prev/next; edit link with {path}.
     assert!(basics.contains(
@@ -106,7 +106,7 @@ fn plain_mdbook_book_with_parts_nested_chapters_and_drafts() {
     let deep = read(&out.join("guide/advanced/deep.html"));
     assert!(deep.contains("<span class=\"hl-p\">azure.workload.identity/use</span>: <span class=\"hl-s\">&quot;true&quot;</span>   <span class=\"hl-c\"># required</span>"));
     let reference = read(&out.join("reference.html"));
-    assert!(reference.contains("<div class=\"table-wrapper\"><table>"));
+    assert!(reference.contains("<div class=\"table-wrapper\" tabindex=\"0\" role=\"region\" aria-label=\"Scrollable table\"><table>"));
     assert!(reference
         .contains("<span class=\"hl-k\">not</span> <span class=\"hl-v\">input</span>.review"));
 
@@ -269,16 +269,16 @@ fn policy_project_generated_pages() {
 
     // Checklist page and directive; data table directive.
     let checklist = read(&site.join("policies/checklist.html"));
-    assert!(checklist.contains("<h2 id=\"registry-access\"><a class=\"header\" href=\"#registry-access\">Registry access</a></h2>\n<p>How images are pulled.</p>\n<ul class=\"contains-task-list checklist\">\n<li class=\"task-list-item\"><input disabled=\"\" type=\"checkbox\"/> <a href=\"acr-admin-user-disabled.html\">ACR-01</a> Registry admin user is disabled &lt;for every registry&gt;.</li>\n</ul>"));
+    assert!(checklist.contains("<h2 id=\"registry-access\"><a class=\"header\" href=\"#registry-access\">Registry access</a></h2>\n<p>How images are pulled.</p>\n<ul class=\"contains-task-list checklist\">\n<li class=\"task-list-item\"><input disabled=\"\" type=\"checkbox\" aria-label=\"ACR-01 Registry admin user is disabled &lt;for every registry&gt;.\"/> <a href=\"acr-admin-user-disabled.html\">ACR-01</a> Registry admin user is disabled &lt;for every registry&gt;.</li>\n</ul>"));
     let guide = read(&site.join("guides/acr.html"));
-    assert!(guide.contains("<li class=\"task-list-item\"><input disabled=\"\" type=\"checkbox\"/> <a href=\"../policies/k8s-sa-annotated.html\">K8S-01</a> Workload-identity pods run as an annotated service account.</li>"));
+    assert!(guide.contains("<li class=\"task-list-item\"><input disabled=\"\" type=\"checkbox\" aria-label=\"K8S-01 Workload-identity pods run as an annotated service account.\"/> <a href=\"../policies/k8s-sa-annotated.html\">K8S-01</a> Workload-identity pods run as an annotated service account.</li>"));
     assert!(
         guide.contains("<p>Write <code>\\{{#checklist}}</code> to show the directive itself.</p>")
     );
     let compare = read(&site.join("compare.html"));
     assert_eq!(
         article(&compare),
-        "<article class=\"page\">\n<h1 id=\"comparison\"><a class=\"header\" href=\"#comparison\">Comparison</a></h1>\n<div class=\"table-wrapper\"><table class=\"data-table\">\n<caption>Which identity does what</caption>\n<thead><tr><th>Identity</th><th>Used for</th><th>See</th></tr></thead>\n<tbody>\n<tr><td>Kubelet identity</td><td>Pulling images (<strong>AcrPull</strong>)</td><td><a href=\"guides/acr.html#attach-the-registry\">guide</a></td></tr>\n<tr><td>Control-plane identity</td><td>Managing cluster resources</td><td>—</td></tr>\n</tbody></table></div>\n<div class=\"table-notes\"><p>Cells are inline Markdown; links are relative to the page.</p>\n</div>\n\n"
+        "<article class=\"page\">\n<h1 id=\"comparison\"><a class=\"header\" href=\"#comparison\">Comparison</a></h1>\n<div class=\"table-wrapper\" tabindex=\"0\" role=\"region\" aria-label=\"Scrollable table\"><table class=\"data-table\">\n<caption>Which identity does what</caption>\n<thead><tr><th>Identity</th><th>Used for</th><th>See</th></tr></thead>\n<tbody>\n<tr><td>Kubelet identity</td><td>Pulling images (<strong>AcrPull</strong>)</td><td><a href=\"guides/acr.html#attach-the-registry\">guide</a></td></tr>\n<tr><td>Control-plane identity</td><td>Managing cluster resources</td><td>—</td></tr>\n</tbody></table></div>\n<div class=\"table-notes\"><p>Cells are inline Markdown; links are relative to the page.</p>\n</div>\n\n"
     );
 
     // Navigation nests one page per rule under the policy reference.
