@@ -139,12 +139,8 @@ pub fn show(s: &str) -> String {
 
 /// Subscription ids are GUIDs.
 pub fn is_guid(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('-').collect();
-    parts.len() == 5
-        && parts
-            .iter()
-            .zip([8, 4, 4, 4, 12])
-            .all(|(p, n)| p.len() == n && p.chars().all(|c| c.is_ascii_hexdigit()))
+    // 36 characters: only the hyphenated form (uuid also takes braced, urn: and bare).
+    s.len() == 36 && uuid::Uuid::try_parse(s).is_ok()
 }
 
 /// Free text that reaches `deploy.sh` as an argument: anything but NUL, which
@@ -301,6 +297,11 @@ mod tests {
         assert!(PARAMETER.problem("x')]").is_some());
         assert!(is_guid("3f2c8a51-7d4e-4b6a-9c1f-2e8d5a7b6c40"));
         assert!(!is_guid("3f2c8a51-7d4e-4b6a-9c1f-2e8d5a7b6c40;"));
+        // Only the hyphenated form, as before uuid did the parsing.
+        assert!(is_guid("3F2C8A51-7D4E-4B6A-9C1F-2E8D5A7B6C40"));
+        assert!(!is_guid("{3f2c8a51-7d4e-4b6a-9c1f-2e8d5a7b6c40}"));
+        assert!(!is_guid("3f2c8a517d4e4b6a9c1f2e8d5a7b6c40"));
+        assert!(!is_guid("3f2c8a51-7d4e-4b6a-9c1f2-e8d5a7b6c40"));
     }
 
     #[test]

@@ -1,6 +1,12 @@
 //! The OpenAPI v3 subset a ConstraintTemplate's parameter schema uses
 //! (structural schemas): checks that a schema is well formed and that a value
 //! (a default, a constraint's parameters, a test's overrides) conforms to it.
+//! The Kubernetes-specific rules (structural schemas, `nullable`,
+//! `x-kubernetes-int-or-string`, pruning of undeclared properties) are checked
+//! here by hand; the remaining JSON-schema keywords (`uniqueItems`,
+//! `multipleOf`, `exclusiveMinimum`, `anyOf`, `maxProperties`, …) by the
+//! `jsonschema` crate on the schema translated to draft 4, whose keywords
+//! OpenAPI v3.0 shares.
 
 use serde_json::Value;
 
@@ -108,6 +114,20 @@ pub fn check_schema(schema: &Value, path: &str, out: &mut Vec<(String, String)>)
             ));
         }
     }
+    for k in ["exclusiveMinimum", "exclusiveMaximum"] {
+        // OpenAPI v3.0 (and so Kubernetes) has the draft-4 boolean form.
+        if m.get(k).is_some_and(|v| !v.is_boolean()) {
+            out.push((
+                join(k),
+                format!("`{k}` must be true or false (it makes `minimum`/`maximum` exclusive)"),
+            ));
+        }
+    }
+    if path.is_empty() {
+        if let Err(e) = draft4(schema) {
+            out.push((path.to_string(), format!("the schema is not valid: {e}")));
+        }
+    }
     if let Some(d) = m.get("default") {
         for e in validate(schema, d) {
             out.push((
@@ -151,7 +171,139 @@ fn type_name(v: &Value) -> &'static str {
 pub fn validate(schema: &Value, v: &Value) -> Vec<String> {
     let mut out = Vec::new();
     walk(schema, v, "", &mut out);
+    if let Ok(validator) = draft4(schema) {
+        for e in validator.iter_errors(v) {
+            let keyword = keyword_of(&e);
+            if UNWALKED.contains(&keyword) {
+                let at = dotted(v, e.instance_path().as_str());
+                let msg = format!("{e} ({keyword})");
+                out.push(if at.is_empty() {
+                    msg
+                } else {
+                    format!("{at}: {msg}")
+                });
+            }
+        }
+    }
     out
+}
+
+/// Keywords `walk` does not check; `jsonschema` reports failures of these
+/// (anything under a combinator counts as the combinator's failure).
+const UNWALKED: &[&str] = &[
+    "uniqueItems",
+    "multipleOf",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "minProperties",
+    "maxProperties",
+    "anyOf",
+    "oneOf",
+    "allOf",
+    "not",
+];
+
+/// The failing keyword: the outermost combinator on the error's schema path,
+/// else the keyword itself.
+fn keyword_of(e: &jsonschema::ValidationError<'_>) -> &'static str {
+    let path = e.schema_path().as_str();
+    for seg in path.split('/') {
+        if let Some(k) = ["anyOf", "oneOf", "allOf", "not"]
+            .into_iter()
+            .find(|k| *k == seg)
+        {
+            return k;
+        }
+    }
+    let last = path.rsplit('/').next().unwrap_or_default();
+    // Draft 4 reports an exclusive bound under `minimum`/`maximum`.
+    let kw = e.kind().keyword();
+    UNWALKED
+        .iter()
+        .copied()
+        .find(|k| *k == kw || *k == last)
+        .unwrap_or("")
+}
+
+/// A JSON pointer into `v` written the way `walk` names places (`a.b[0]`).
+fn dotted(v: &Value, pointer: &str) -> String {
+    let mut at = String::new();
+    let mut cur = Some(v);
+    for seg in pointer.split('/').skip(1) {
+        let seg = seg.replace("~1", "/").replace("~0", "~");
+        match cur {
+            Some(Value::Array(a)) => {
+                at.push_str(&format!("[{seg}]"));
+                cur = seg.parse::<usize>().ok().and_then(|i| a.get(i));
+            }
+            other => {
+                if !at.is_empty() {
+                    at.push('.');
+                }
+                at.push_str(&seg);
+                cur = other.and_then(|o| o.get(&seg));
+            }
+        }
+    }
+    at
+}
+
+/// A draft-4 validator for a parameter schema.
+fn draft4(schema: &Value) -> Result<jsonschema::Validator, String> {
+    jsonschema::draft4::options()
+        .should_validate_formats(false)
+        .build(&to_draft4(schema))
+        .map_err(|e| e.to_string())
+}
+
+/// The schema in draft-4 terms: Kubernetes extensions become types, and
+/// annotations (and `format`, which Kubernetes reads its own way) are dropped.
+fn to_draft4(schema: &Value) -> Value {
+    let Some(m) = schema.as_object() else {
+        return schema.clone();
+    };
+    let flag = |k: &str| m.get(k).and_then(Value::as_bool) == Some(true);
+    let mut out = serde_json::Map::new();
+    for (k, v) in m {
+        let v = match k.as_str() {
+            "nullable" | "example" | "default" | "description" | "title" | "format" => continue,
+            _ if k.starts_with("x-kubernetes-") => continue,
+            "required" if v.as_array().is_some_and(Vec::is_empty) => continue,
+            "items" | "not" => to_draft4(v),
+            "additionalProperties" if v.is_object() => to_draft4(v),
+            "properties" => match v.as_object() {
+                Some(p) => {
+                    Value::Object(p.iter().map(|(k, s)| (k.clone(), to_draft4(s))).collect())
+                }
+                None => v.clone(),
+            },
+            "anyOf" | "oneOf" | "allOf" => match v.as_array() {
+                Some(a) => Value::Array(a.iter().map(to_draft4).collect()),
+                None => v.clone(),
+            },
+            _ => v.clone(),
+        };
+        out.insert(k.clone(), v);
+    }
+    if flag("x-kubernetes-int-or-string") {
+        out.insert("type".into(), serde_json::json!(["integer", "string"]));
+    }
+    if flag("nullable") {
+        match out.get_mut("type") {
+            Some(Value::String(t)) => {
+                let t = t.clone();
+                out.insert("type".into(), serde_json::json!([t, "null"]));
+            }
+            Some(Value::Array(ts)) => ts.push(Value::String("null".into())),
+            _ => {}
+        }
+        if let Some(Value::Array(e)) = out.get_mut("enum") {
+            if !e.contains(&Value::Null) {
+                e.push(Value::Null);
+            }
+        }
+    }
+    Value::Object(out)
 }
 
 fn walk(schema: &Value, v: &Value, at: &str, out: &mut Vec<String>) {
@@ -309,5 +461,122 @@ mod tests {
         assert!(out[0].1.contains("[1]: expected string"), "{out:?}");
         assert!(validate(&json!({"type": "integer"}), &json!(3)).is_empty());
         assert!(!validate(&json!({"type": "integer"}), &json!("3")).is_empty());
+    }
+
+    /// Problems `check_schema` finds with `schema` whose `default` is `d`.
+    fn default_problems(schema: Value, d: Value) -> Vec<(String, String)> {
+        let mut s = schema;
+        s["default"] = d;
+        let mut out = vec![];
+        check_schema(&s, "", &mut out);
+        out
+    }
+
+    /// A wrong default is reported at `default` naming `keyword`; a right one passes.
+    fn keyword_checked(keyword: &str, schema: Value, wrong: Value, right: Value) {
+        let out = default_problems(schema.clone(), wrong.clone());
+        assert_eq!(out.len(), 1, "{keyword} {wrong}: {out:?}");
+        assert_eq!(out[0].0, "default");
+        assert!(
+            out[0].1.contains(&format!("({keyword})")),
+            "{keyword}: {}",
+            out[0].1
+        );
+        assert_eq!(default_problems(schema, right), vec![], "{keyword}");
+    }
+
+    #[test]
+    fn unique_items() {
+        keyword_checked(
+            "uniqueItems",
+            json!({"type": "array", "items": {"type": "string"}, "uniqueItems": true}),
+            json!(["a", "a"]),
+            json!(["a", "b"]),
+        );
+    }
+
+    #[test]
+    fn multiple_of() {
+        keyword_checked(
+            "multipleOf",
+            json!({"type": "integer", "multipleOf": 5}),
+            json!(12),
+            json!(15),
+        );
+    }
+
+    #[test]
+    fn exclusive_minimum() {
+        keyword_checked(
+            "exclusiveMinimum",
+            json!({"type": "integer", "minimum": 1, "exclusiveMinimum": true}),
+            json!(1),
+            json!(2),
+        );
+        keyword_checked(
+            "exclusiveMaximum",
+            json!({"type": "number", "maximum": 1.5, "exclusiveMaximum": true}),
+            json!(1.5),
+            json!(1),
+        );
+    }
+
+    #[test]
+    fn any_of() {
+        keyword_checked(
+            "anyOf",
+            json!({"anyOf": [{"type": "integer"}, {"type": "string", "maxLength": 2}]}),
+            json!("abc"),
+            json!("ab"),
+        );
+        keyword_checked(
+            "oneOf",
+            json!({"type": "integer", "oneOf": [{"minimum": 0}, {"maximum": 10}]}),
+            json!(5),
+            json!(11),
+        );
+    }
+
+    #[test]
+    fn max_properties() {
+        keyword_checked(
+            "maxProperties",
+            json!({"type": "object", "additionalProperties": {"type": "string"}, "maxProperties": 1}),
+            json!({"a": "x", "b": "y"}),
+            json!({"a": "x"}),
+        );
+        keyword_checked(
+            "minProperties",
+            json!({"type": "object", "additionalProperties": {"type": "string"}, "minProperties": 1}),
+            json!({}),
+            json!({"a": "x"}),
+        );
+    }
+
+    #[test]
+    fn nested_places_and_kubernetes_rules_still_hold() {
+        let s = json!({"type": "object", "properties": {
+            "ports": {"type": "array", "items": {"type": "integer", "multipleOf": 2}},
+            "size": {"type": "string", "nullable": true},
+            "n": {"x-kubernetes-int-or-string": true, "anyOf": [{"type": "integer"}, {"type": "string"}]}}});
+        assert_eq!(
+            validate(&s, &json!({"ports": [2, 3]})),
+            vec!["ports[1]: 3 is not a multiple of 2 (multipleOf)".to_string()]
+        );
+        assert!(validate(&s, &json!({"size": null, "n": "1", "ports": []})).is_empty());
+        assert_eq!(
+            validate(&s, &json!({"other": 1})),
+            vec!["unknown property `other` (not declared in the schema)".to_string()]
+        );
+    }
+
+    #[test]
+    fn exclusive_bounds_must_be_booleans() {
+        let out = default_problems(json!({"type": "integer", "exclusiveMinimum": 3}), json!(4));
+        assert!(
+            out.iter()
+                .any(|(p, m)| p == "exclusiveMinimum" && m.contains("true or false")),
+            "{out:?}"
+        );
     }
 }

@@ -1,5 +1,6 @@
 //! The search index, built at build time and loaded by the browser on demand:
 //!
+//! - `search/words.js`: the tokenizer's stop words and suffix rules for search.js;
 //! - `search/meta.js`: document count, chunk size and the list of term shards;
 //! - `search/t-<key>.js`: one shard per two-character term prefix, mapping each
 //!   term to its postings: comma-separated `<doc id delta in base 36>[<weight A–Z = 2–27>]`;
@@ -111,23 +112,38 @@ pub fn terms(text: &str, mut f: impl FnMut(&str)) {
     }
 }
 
+/// Light stemming, in order, first match wins: (suffix removed, the word must be
+/// longer than this many bytes, endings that keep the word). `identities` →
+/// `identit` matches `identity` by prefix.
+const SUFFIXES: &[(&str, usize, &[&str])] = &[
+    ("ies", 4, &[]),
+    ("y", 4, &[]),
+    ("s", 3, &["ss", "us", "is"]),
+];
+
 fn stem(w: &str) -> &str {
-    if w.len() > 4 && w.ends_with("ies") {
-        // `identities` → `identit` (matches `identity` by prefix)
-        return &w[..w.len() - 3];
-    }
-    if w.len() > 4 && w.ends_with('y') {
-        return &w[..w.len() - 1];
-    }
-    if w.len() > 3
-        && w.ends_with('s')
-        && !w.ends_with("ss")
-        && !w.ends_with("us")
-        && !w.ends_with("is")
-    {
-        return &w[..w.len() - 1];
+    for (suffix, longer, keep) in SUFFIXES {
+        if w.len() > *longer && w.ends_with(suffix) {
+            if keep.iter().any(|k| w.ends_with(k)) {
+                return w;
+            }
+            return &w[..w.len() - suffix.len()];
+        }
     }
     w
+}
+
+/// `search/words.js`: the stop words and suffix rules above, which the
+/// browser's search.js tokenizes queries with (so only this list exists).
+pub fn words_js() -> String {
+    let suffixes: Vec<_> = SUFFIXES
+        .iter()
+        .map(|(s, n, k)| serde_json::json!([s, n, k]))
+        .collect();
+    format!(
+        "window.pbWords={};\n",
+        serde_json::json!({ "stop": STOP, "suffixes": suffixes })
+    )
 }
 
 /// Shard key of a term: its first two characters, non-ASCII ones as `_<hex>`.
@@ -297,11 +313,53 @@ pub fn build(docs: &[Doc]) -> Vec<(String, String)> {
         serde_json::to_string(&keys).unwrap()
     );
     files.push(("search/meta.js".into(), meta));
+    files.push(("search/words.js".into(), words_js()));
     files
 }
 
 #[cfg(test)]
 mod tests {
+    /// search.js, fed the generated search/words.js, tokenizes text exactly as
+    /// `terms` does (node runs it; CI fails without node, elsewhere it skips).
+    #[test]
+    fn browser_tokenizer_matches_rust() {
+        let sample = "The identities of Policies and classes: status, analysis, Kubernetes \
+            namespaces — YOUR keys!  Größe cafés naïve x 1234 ss abc-def_ghi \
+            dies ties cities boys play identity registry bus axis a1b2c3s";
+        let mut want: Vec<String> = Vec::new();
+        terms(sample, |t| {
+            if !want.iter().any(|w| w == t) {
+                want.push(t.to_string());
+            }
+        });
+        let script = format!(
+            "var window = globalThis; var document = {{ documentElement: {{ getAttribute: function () {{ return null; }} }}, getElementById: function () {{ return null; }} }};\n{}\n{}\nprocess.stdout.write(JSON.stringify(window.pbTerms({})));\n",
+            words_js(),
+            include_str!("../../themes/default/assets/search.js"),
+            serde_json::to_string(sample).unwrap()
+        );
+        let out = match std::process::Command::new("node")
+            .arg("-e")
+            .arg(&script)
+            .output()
+        {
+            Ok(o) => o,
+            Err(e) if std::env::var("CI").as_deref() != Ok("true") => {
+                eprintln!("skipped: no node ({e})");
+                return;
+            }
+            Err(e) => panic!("CI=true but node did not run: {e}"),
+        };
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let got: Vec<String> = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(got, want);
+        assert!(want.contains(&"identit".to_string()) && !want.contains(&"the".to_string()));
+    }
+
     use super::*;
 
     #[test]

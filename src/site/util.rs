@@ -131,24 +131,9 @@ pub fn relative(from: &str, to: &str) -> String {
 
 /// Decodes `%XX` escapes (invalid ones are kept as written).
 pub fn percent_decode(s: &str) -> String {
-    if !s.contains('%') {
-        return s.to_string();
-    }
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() && s.is_char_boundary(i + 3) {
-            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// Whether a link target leaves the site: has a scheme (`https:`, `mailto:`) or is protocol-relative.
@@ -236,5 +221,8 @@ mod tests {
         assert!(is_external("mailto:a@b"));
         assert!(!is_external("a/b.md#x:y"));
         assert_eq!(percent_decode("a%20b.md"), "a b.md");
+        // Invalid escapes stay as written; bytes that are not UTF-8 become U+FFFD.
+        assert_eq!(percent_decode("100%.md%4"), "100%.md%4");
+        assert_eq!(percent_decode("%zz%C3%A9%C3"), "%zzé\u{fffd}");
     }
 }

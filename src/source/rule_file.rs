@@ -867,12 +867,7 @@ fn check_lengths(kind: Option<&str>, at: &dyn Fn(&str) -> Location, d: &mut Diag
 }
 
 pub fn is_guid(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('-').collect();
-    parts.len() == 5
-        && parts
-            .iter()
-            .zip([8, 4, 4, 4, 12])
-            .all(|(p, n)| p.len() == n && p.chars().all(|c| c.is_ascii_hexdigit()))
+    crate::names::is_guid(s)
 }
 
 /// Ids and names against `crate::names` (they become resource names, file

@@ -114,7 +114,7 @@ pub fn validate(schema: &Value, pointer: Option<&str>, instance: &Value) -> Vec<
     let validator = jsonschema::validator_for(&root).expect("schema compiles");
     validator
         .iter_errors(instance)
-        .map(|e| format!("{} at {}", e, e.instance_path))
+        .map(|e| format!("{} at {}", e, e.instance_path()))
         .collect()
 }
 

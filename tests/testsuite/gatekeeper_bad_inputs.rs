@@ -96,3 +96,79 @@ fn default_that_violates_the_schema_is_reported() {
 fn library_outside_lib_is_reported() {
     assert_rejected("lib-outside-lib.yaml", "20:7:", "not under `lib.`");
 }
+
+/// A parameter default that breaks a keyword the hand-written checks used to
+/// skip (`uniqueItems`, `multipleOf`, …) stops the build at the default's
+/// line:col and names the keyword; the right default builds.
+#[test]
+fn defaults_are_checked_against_every_schema_keyword() {
+    let rule = std::fs::read_to_string(fixture().join("bad/default-violates-schema.yaml")).unwrap();
+    // The schema's keys, one line each (`;` between), then the default.
+    let cases = [
+        (
+            "uniqueItems",
+            "type: array; items: {type: string}; uniqueItems: true",
+            "[a, a]",
+            "[a, b]",
+        ),
+        ("multipleOf", "type: integer; multipleOf: 5", "12", "15"),
+        (
+            "exclusiveMinimum",
+            "type: integer; minimum: 1; exclusiveMinimum: true",
+            "1",
+            "2",
+        ),
+        (
+            "anyOf",
+            "anyOf: [{type: integer}, {type: string, maxLength: 2}]",
+            "abc",
+            "ab",
+        ),
+        (
+            "maxProperties",
+            "type: object; additionalProperties: {type: string}; maxProperties: 1",
+            "{a: x, b: y}",
+            "{a: x}",
+        ),
+    ];
+    for (keyword, schema, wrong, right) in cases {
+        for (default, ok) in [(wrong, false), (right, true)] {
+            let text = rule.replace(
+                "    label:\n      type: string\n      default: [owner]\n",
+                &format!(
+                    "    label: {{type: string}}\n    extra:\n      {}\n      default: {default}\n",
+                    schema.replace("; ", "\n      ")
+                ),
+            );
+            let tmp = tempfile::tempdir().unwrap();
+            common::copy_tree(&fixture().join("project"), tmp.path());
+            std::fs::write(tmp.path().join("policies/k8s-good.yaml"), &text).unwrap();
+            let run = common::policybook(tmp.path(), &["build"]);
+            if ok {
+                assert_eq!(run.code, 0, "{keyword} {default}: {}\n{text}", run.stderr);
+                continue;
+            }
+            assert_eq!(run.code, 2, "{keyword} {default}: {}", run.stderr);
+            assert!(!tmp.path().join("dist").exists());
+            let line = run
+                .stderr
+                .lines()
+                .find(|l| l.contains("parameter `extra`"))
+                .unwrap_or_else(|| panic!("{keyword}: {}\n{text}", run.stderr));
+            assert!(
+                line.contains("does not match the schema")
+                    && line.contains(&format!("({keyword})")),
+                "{line}"
+            );
+            let want = text
+                .lines()
+                .position(|l| l.starts_with("      default:"))
+                .unwrap()
+                + 1;
+            assert!(
+                line.starts_with(&format!("policies/k8s-good.yaml:{want}:16: error:")),
+                "{line}\n{text}"
+            );
+        }
+    }
+}

@@ -5,14 +5,21 @@
   'use strict';
   var html = document.documentElement;
   var root = html.getAttribute('data-root') || '';
-  var STOP = ('a an and are as at be but by for if in into is it no not of on or such that the their then there these they this to was will with you your can do does from has have its so than we which when what').split(' ');
+  // Stop words and suffix rules come from search.rs (search/words.js, loaded first).
+  var WORDS = window.pbWords || { stop: [], suffixes: [] };
+  var STOP = WORDS.stop;
   var LIMIT = 30;
 
-  // Must match search.rs: alphanumeric runs of 2–40 chars, lower-case, stop words out, light stemming.
+  // As search.rs: alphanumeric runs of 2–40 chars, lower-case, stop words out, light stemming.
+  function ends(w, s) { return w.length >= s.length && w.slice(w.length - s.length) === s; }
   function stem(w) {
-    if (w.length > 4 && /ies$/.test(w)) return w.slice(0, -3);
-    if (w.length > 4 && /y$/.test(w)) return w.slice(0, -1);
-    if (w.length > 3 && /s$/.test(w) && !/(ss|us|is)$/.test(w)) return w.slice(0, -1);
+    var rules = WORDS.suffixes;
+    for (var i = 0; i < rules.length; i++) {
+      var suffix = rules[i][0], longer = rules[i][1], keep = rules[i][2];
+      if (w.length > longer && ends(w, suffix)) {
+        return keep.some(function (k) { return ends(w, k); }) ? w : w.slice(0, -suffix.length);
+      }
+    }
     return w;
   }
   function terms(text) {
