@@ -88,14 +88,15 @@ pub fn compile(
 ) -> Result<regorus::Rc<regorus::rvm::program::Program>, CompileError> {
     let source = Source::from_contents(name.to_string(), definition.to_string())
         .map_err(|e| CompileError::from_text(name, e.to_string()))?;
-    let defn = parser::parse_policy_definition(&source).map_err(|e| match parse_error_line(&e) {
-        Some(line) => CompileError {
-            json_line: Some(line),
-            text: e.to_string(),
-        },
-        // A lexer error carries no span, only its text.
-        None => CompileError::from_text(name, e.to_string()),
-    })?;
+    let defn =
+        parser::parse_policy_definition(&source).map_err(|e| match parse_error_line(&e) {
+            Some(line) => CompileError {
+                json_line: Some(line),
+                text: e.to_string(),
+            },
+            // A lexer error carries no span, only its text.
+            None => CompileError::from_text(name, e.to_string()),
+        })?;
     compiler::compile_policy_definition_with_aliases(&defn, Rc::clone(registry))
         .map_err(|e| CompileError::from_text(name, e.to_string()))
 }
@@ -217,4 +218,19 @@ pub fn emit(bundle: &Bundle, out: &Staging) -> anyhow::Result<()> {
         out.write(&format!("azure/alz/{file}"), json_bytes(&v))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // The parser's error is typed: its line comes from the span, not the text.
+    #[test]
+    fn a_parser_error_is_placed_by_its_span() {
+        let json = "{\n  \"properties\": {\n    \"policyRule\": {\n      \"if\": {\"field\": \"type\", \"equals\": \"x\", \"bogus\": 1},\n      \"then\": {\"effect\": \"deny\"}\n    }\n  }\n}";
+        let e = compile("r", json, &Rc::new(AliasRegistry::new()))
+            .err()
+            .expect("rejected");
+        assert_eq!(e.json_line, Some(4), "{e}");
+    }
 }

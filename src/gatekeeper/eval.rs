@@ -688,3 +688,22 @@ pub fn count_matching(results: &[Violation], message: Option<&regex::Regex>) -> 
         .filter(|r| message.is_none_or(|re| re.is_match(&r.msg)))
         .count()
 }
+
+#[cfg(test)]
+mod error_place_tests {
+    use super::*;
+
+    // An unclosed array in the second lib: regorus points past its last line.
+    #[test]
+    fn a_lib_syntax_error_names_its_module_line_and_column() {
+        let rego = "package t\nviolation[{\"msg\": \"m\"}] { false }\n";
+        let libs = [
+            "package lib.a\nx := 1\n".to_string(),
+            "package lib.b\n\nx := [1,\n".to_string(),
+        ];
+        let e = Template::compile(rego, &libs, false)
+            .err()
+            .expect("rejected");
+        assert_eq!((e.module, e.line, e.column), (2, Some(4), Some(1)), "{e}");
+    }
+}

@@ -308,7 +308,7 @@ fn build_site() -> (
     }
     let (bundle, diags) = load_and_validate(tmp.path());
     if !diags.has_errors() {
-        if let Ok(Ok(_)) = build(&bundle) {
+        if build(&bundle).is_ok() {
             let site = tmp.path().join(bundle.config.site_dir());
             let policy = ["policies/aks-own-kubelet-identity.html"]
                 .iter()
@@ -333,7 +333,7 @@ fn build_site() -> (
     let _ = std::fs::remove_dir_all(tmp.path().join("dist"));
     let (bundle, diags) = load_and_validate(tmp.path());
     assert!(!diags.has_errors(), "{diags}");
-    build(&bundle).unwrap().expect("fixture builds");
+    build(&bundle).expect("fixture builds");
     let site = tmp.path().join(bundle.config.site_dir());
     (
         tmp,
@@ -488,7 +488,7 @@ fn code_block_buttons_in_headless_chromium() {
     }
     let (bundle, diags) = load_and_validate(tmp.path());
     assert!(!diags.has_errors(), "{diags}");
-    build(&bundle).unwrap().expect("builds");
+    build(&bundle).expect("builds");
     let site = tmp.path().join(bundle.config.site_dir());
     let addr = policybook::serve::serve_static(site).unwrap();
     let mut b = Browser::launch(&exe);
