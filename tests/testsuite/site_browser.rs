@@ -307,25 +307,23 @@ fn build_site() -> (
         }
     }
     let (bundle, diags) = load_and_validate(tmp.path());
-    if !diags.has_errors() {
-        if build(&bundle).is_ok() {
-            let site = tmp.path().join(bundle.config.site_dir());
-            let policy = ["policies/aks-own-kubelet-identity.html"]
-                .iter()
-                .find(|p| site.join(p).is_file())
-                .map(|s| s.to_string());
-            eprintln!("browser test: the repo's own handbook");
-            return (
-                tmp,
-                site,
-                vec![
-                    "guides/acr-kubelet-identity.html",
-                    "policies/aks-own-kubelet-identity.html",
-                    "concepts/aks-identities.html",
-                ],
-                policy,
-            );
-        }
+    if !diags.has_errors() && build(&bundle).is_ok() {
+        let site = tmp.path().join(bundle.config.site_dir());
+        let policy = ["policies/aks-own-kubelet-identity.html"]
+            .iter()
+            .find(|p| site.join(p).is_file())
+            .map(|s| s.to_string());
+        eprintln!("browser test: the repo's own handbook");
+        return (
+            tmp,
+            site,
+            vec![
+                "guides/acr-kubelet-identity.html",
+                "policies/aks-own-kubelet-identity.html",
+                "concepts/aks-identities.html",
+            ],
+            policy,
+        );
     }
     eprintln!("browser test: the repo's book does not build yet; using the policy-project fixture");
     let tmp = tempfile::tempdir().unwrap();
