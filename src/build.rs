@@ -2,8 +2,6 @@
 
 use std::path::Path;
 
-use anyhow::Result;
-
 use crate::diagnostics::Diagnostics;
 use crate::model::Bundle;
 use crate::output::Staging;
@@ -26,8 +24,19 @@ pub struct BuildSummary {
     pub site_diagnostics: Diagnostics,
 }
 
+/// Why a build wrote nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// The site reported errors (already located, to be printed as they are).
+    #[error("{} error(s) in the site", .0.error_count())]
+    Diagnostics(Diagnostics),
+    /// A stage or the file system failed.
+    #[error(transparent)]
+    Failed(#[from] anyhow::Error),
+}
+
 /// Writes the bundle and the site. Nothing is written unless everything succeeded.
-pub fn build(bundle: &Bundle) -> Result<std::result::Result<BuildSummary, Diagnostics>> {
+pub fn build(bundle: &Bundle) -> Result<BuildSummary, BuildError> {
     let mut report = runner::run(bundle, &runner::Filter::default())?;
     // The policy pages say how each rule compares with the built-in it names.
     report.builtins = runner::builtin::compare(bundle, &report);
@@ -48,7 +57,7 @@ pub fn build(bundle: &Bundle) -> Result<std::result::Result<BuildSummary, Diagno
     // The loader reports this at its book.toml line; checked again here because
     // a build replaces the whole folder.
     if let Some(problem) = bundle.config.check_output(None, &bundle.root).0.first() {
-        anyhow::bail!("{}; nothing was written", problem.message);
+        return Err(anyhow::anyhow!("{}; nothing was written", problem.message).into());
     }
     let staging = Staging::new(&bundle.root.join(target))?;
     if project {
@@ -62,12 +71,12 @@ pub fn build(bundle: &Bundle) -> Result<std::result::Result<BuildSummary, Diagno
     };
     let site_diagnostics = site::render(bundle, &report, &site_out)?;
     if site_diagnostics.has_errors() {
-        return Ok(Err(site_diagnostics));
+        return Err(BuildError::Diagnostics(site_diagnostics));
     }
     staging.commit()?;
-    Ok(Ok(BuildSummary {
+    Ok(BuildSummary {
         report,
         notes,
         site_diagnostics,
-    }))
+    })
 }

@@ -8,6 +8,7 @@ pub mod diagnostics;
 pub mod ids;
 pub mod model;
 pub mod names;
+pub mod regorus_errors;
 pub mod spans;
 pub mod suggest;
 pub mod text;

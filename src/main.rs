@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use policybook::build::{build, load_and_validate};
+use policybook::build::{build, load_and_validate, BuildError};
 use policybook::runner::{report, Filter};
 
 /// One source of AKS identity rules: Azure Policy, Gatekeeper constraints, a handbook site, and tests.
@@ -125,8 +125,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 eprintln!("{} error(s); nothing was written", diags.error_count());
                 return Ok(ExitCode::from(2));
             }
-            match build(&bundle)? {
-                Err(site_diags) => {
+            match build(&bundle) {
+                Err(BuildError::Failed(e)) => Err(e),
+                Err(BuildError::Diagnostics(site_diags)) => {
                     eprint!("{site_diags}");
                     eprintln!("{} error(s); nothing was written", site_diags.error_count());
                     Ok(ExitCode::from(2))

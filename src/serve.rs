@@ -34,7 +34,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::build::{build, load_and_validate};
+use crate::build::{build, load_and_validate, BuildError};
 
 /// The request line and header fields together, including the blank line.
 pub const MAX_HEAD_BYTES: usize = 16 * 1024;
@@ -265,11 +265,11 @@ fn rebuild(root: &Path) -> Option<PathBuf> {
         return None;
     }
     match build(&bundle) {
-        Ok(Ok(summary)) => {
+        Ok(summary) => {
             eprint!("{}", summary.site_diagnostics);
             Some(root.join(bundle.config.site_dir()))
         }
-        Ok(Err(d)) => {
+        Err(BuildError::Diagnostics(d)) => {
             eprint!("{d}");
             eprintln!(
                 "{} error(s); still serving the last good build",
@@ -277,7 +277,7 @@ fn rebuild(root: &Path) -> Option<PathBuf> {
             );
             None
         }
-        Err(e) => {
+        Err(BuildError::Failed(e)) => {
             eprintln!("error: {e:#}");
             None
         }

@@ -35,17 +35,70 @@ pub fn alias_registry(catalog: &AliasCatalog) -> anyhow::Result<Rc<AliasRegistry
     Ok(Rc::new(reg))
 }
 
+/// Why regorus rejects a definition: its text as regorus prints it, and the
+/// line of the definition's JSON it points at.
+#[derive(Debug, thiserror::Error)]
+#[error("{text}")]
+pub struct CompileError {
+    pub json_line: Option<u32>,
+    pub text: String,
+}
+
+impl CompileError {
+    /// A compiler (or source) error: regorus gives only text, so its line is read from it.
+    fn from_text(name: &str, text: String) -> Self {
+        let json_line = crate::regorus_errors::locate(&text)
+            .place
+            .filter(|(file, _, _)| file == name)
+            .map(|(_, line, _)| line);
+        CompileError { json_line, text }
+    }
+}
+
+/// The span of a parser error: the Azure Policy parser's errors are typed.
+fn parse_error_line(e: &parser::ParseError) -> Option<u32> {
+    use parser::ParseError as P;
+    let span = match e {
+        P::Lexer(_) => return None,
+        P::UnexpectedToken { span, .. }
+        | P::MissingKey { span, .. }
+        | P::UnrecognizedKey { span, .. }
+        | P::ExtraKeysInLogical { span, .. }
+        | P::LogicalOperatorNotArray { span, .. }
+        | P::MissingOperator { span }
+        | P::MultipleLhsOperands { span }
+        | P::MissingLhsOperand { span }
+        | P::ExprParse { span, .. }
+        | P::MultipleCountCollections { span }
+        | P::MissingCountCollection { span }
+        | P::InvalidCountName { span }
+        | P::MisplacedCountName { span }
+        | P::MultipleOperators { span }
+        | P::DuplicateKey { span, .. }
+        | P::Custom { span, .. } => span,
+    };
+    Some(span.line)
+}
+
 /// Compiles a definition's JSON text the way the test runner does.
 pub fn compile(
     name: &str,
     definition: &str,
     registry: &Rc<AliasRegistry>,
-) -> Result<regorus::Rc<regorus::rvm::program::Program>, String> {
+) -> Result<regorus::Rc<regorus::rvm::program::Program>, CompileError> {
     let source = Source::from_contents(name.to_string(), definition.to_string())
-        .map_err(|e| e.to_string())?;
-    let defn = parser::parse_policy_definition(&source).map_err(|e| e.to_string())?;
+        .map_err(|e| CompileError::from_text(name, e.to_string()))?;
+    let defn =
+        parser::parse_policy_definition(&source).map_err(|e| match parse_error_line(&e) {
+            Some(line) => CompileError {
+                json_line: Some(line),
+                text: e.to_string(),
+            },
+            // A lexer error carries no span, only its text.
+            None => CompileError::from_text(name, e.to_string()),
+        })?;
     compiler::compile_policy_definition_with_aliases(&defn, Rc::clone(registry))
-        .map_err(|e| e.to_string())
+        .map_err(|e| CompileError::from_text(name, e.to_string()))
 }
 
 /// Problems regorus's Azure Policy parser and compiler find in the ARM rules,
@@ -87,20 +140,19 @@ pub fn validate(bundle: &Bundle) -> Diagnostics {
 fn place_compile_error(
     rule: &crate::model::Rule,
     json: &str,
-    error: &str,
+    error: &CompileError,
 ) -> (crate::diagnostics::Location, String) {
     let message = error
+        .text
         .lines()
         .filter_map(|l| l.trim().strip_prefix("error:"))
         .map(str::trim)
         .next()
-        .unwrap_or_else(|| error.lines().next().unwrap_or(error).trim())
+        .unwrap_or_else(|| error.text.lines().next().unwrap_or(&error.text).trim())
         .to_string();
-    let json_line = regex::Regex::new(&format!(r"{}:(\d+):\d+", regex::escape(&rule.name)))
-        .ok()
-        .and_then(|re| re.captures(error))
-        .and_then(|c| c[1].parse::<usize>().ok())
-        .and_then(|n| json.lines().nth(n.saturating_sub(1)));
+    let json_line = error
+        .json_line
+        .and_then(|n| json.lines().nth((n as usize).saturating_sub(1)));
     let key = json_line
         .and_then(|l| l.trim().strip_prefix('"'))
         .and_then(|l| l.split('"').next());
@@ -166,4 +218,19 @@ pub fn emit(bundle: &Bundle, out: &Staging) -> anyhow::Result<()> {
         out.write(&format!("azure/alz/{file}"), json_bytes(&v))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // The parser's error is typed: its line comes from the span, not the text.
+    #[test]
+    fn a_parser_error_is_placed_by_its_span() {
+        let json = "{\n  \"properties\": {\n    \"policyRule\": {\n      \"if\": {\"field\": \"type\", \"equals\": \"x\", \"bogus\": 1},\n      \"then\": {\"effect\": \"deny\"}\n    }\n  }\n}";
+        let Err(e) = compile("r", json, &Rc::new(AliasRegistry::new())) else {
+            panic!("an unknown key is rejected");
+        };
+        assert_eq!(e.json_line, Some(4), "{e}");
+    }
 }

@@ -362,58 +362,38 @@ pub fn to_regorus(v: &Value) -> regorus::Value {
 }
 
 /// A regorus error on one line: `<file>:<line>:<col>: <message>` when regorus
-/// points at a place (it prints `--> file:line:col`, a source excerpt, then
-/// `error: message`).
+/// points at a place (see `regorus_errors` for why this reads its text).
 pub fn compact_error(text: &str) -> String {
-    let place = regex::Regex::new(r"-->\s*(\S+:\d+:\d+)").expect("valid regex");
-    let msg = text
-        .lines()
-        .rev()
-        .find_map(|l| {
-            l.trim()
-                .strip_prefix("error:")
-                .map(|m| m.trim().to_string())
-        })
-        .unwrap_or_else(|| {
-            text.lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty())
-                .collect::<Vec<_>>()
-                .join(" ")
-        });
-    match place.captures(text) {
-        Some(c) => format!("{}: {msg}", &c[1]),
-        None => msg,
+    let located = crate::regorus_errors::locate(text);
+    match located.place {
+        Some((file, line, col)) => format!("{file}:{line}:{col}: {}", located.message),
+        None => located.message,
     }
 }
 
-/// Pulls the module, line and column out of a regorus error.
+/// The module, line and column a regorus error names: `template.rego` is
+/// module 0, `lib_<i>.rego` module i + 1; any other place is kept in the message.
 fn parse_error(module: usize, e: &anyhow::Error) -> CompileError {
-    let text = format!("{e:#}");
-    let place = regex::Regex::new(r"(template|lib_(\d+))\.rego:(\d+):(\d+)").expect("valid regex");
-    let compact = compact_error(&text);
-    match place.captures(&text) {
-        Some(c) => {
-            let module = match c.get(2) {
-                Some(i) => i.as_str().parse::<usize>().map(|i| i + 1).unwrap_or(module),
-                None => 0,
-            };
-            let message = compact
-                .split_once(": ")
-                .map(|(_, m)| m.to_string())
-                .unwrap_or(compact);
-            CompileError {
-                module,
-                line: c[3].parse().ok(),
-                column: c[4].parse().ok(),
-                message,
-            }
-        }
+    let located = crate::regorus_errors::locate(&format!("{e:#}"));
+    let known = located.place.as_ref().and_then(|(file, line, col)| {
+        let m = match file.strip_suffix(".rego")? {
+            "template" => 0,
+            f => f.strip_prefix("lib_")?.parse::<usize>().ok()? + 1,
+        };
+        Some((m, *line as usize, *col as usize))
+    });
+    match known {
+        Some((module, line, column)) => CompileError {
+            module,
+            line: Some(line),
+            column: Some(column),
+            message: located.message,
+        },
         None => CompileError {
             module,
             line: None,
             column: None,
-            message: compact,
+            message: compact_error(&format!("{e:#}")),
         },
     }
 }
@@ -707,4 +687,23 @@ pub fn count_matching(results: &[Violation], message: Option<&regex::Regex>) -> 
         .iter()
         .filter(|r| message.is_none_or(|re| re.is_match(&r.msg)))
         .count()
+}
+
+#[cfg(test)]
+mod error_place_tests {
+    use super::*;
+
+    // An unclosed array in the second lib: regorus points past its last line.
+    #[test]
+    fn a_lib_syntax_error_names_its_module_line_and_column() {
+        let rego = "package t\nviolation[{\"msg\": \"m\"}] { false }\n";
+        let libs = [
+            "package lib.a\nx := 1\n".to_string(),
+            "package lib.b\n\nx := [1,\n".to_string(),
+        ];
+        let e = Template::compile(rego, &libs, false)
+            .err()
+            .expect("rejected");
+        assert_eq!((e.module, e.line, e.column), (2, Some(4), Some(1)), "{e}");
+    }
 }

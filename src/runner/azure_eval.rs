@@ -265,7 +265,7 @@ pub fn compile_definition(
     registry: &Rc<AliasRegistry>,
 ) -> Result<CompiledDefinition, String> {
     let text = serde_json::to_string(def).expect("serialisable");
-    let program = azure::compile(name, &text, registry)?;
+    let program = azure::compile(name, &text, registry).map_err(|e| e.to_string())?;
     let props = &def["properties"];
     let defaults = props["parameters"]
         .as_object()

@@ -22,6 +22,7 @@ const STAGES: &[(&str, &[&str])] = &[
             "diagnostics",
             "ids",
             "names",
+            "regorus_errors",
             "spans",
             "suggest",
             "text",

@@ -317,25 +317,23 @@ fn build_site() -> (
         }
     }
     let (bundle, diags) = load_and_validate(tmp.path());
-    if !diags.has_errors() {
-        if let Ok(Ok(_)) = build(&bundle) {
-            let site = tmp.path().join(bundle.config.site_dir());
-            let policy = ["policies/aks-own-kubelet-identity.html"]
-                .iter()
-                .find(|p| site.join(p).is_file())
-                .map(|s| s.to_string());
-            eprintln!("browser test: the repo's own handbook");
-            return (
-                tmp,
-                site,
-                vec![
-                    "guides/acr-kubelet-identity.html",
-                    "policies/aks-own-kubelet-identity.html",
-                    "concepts/aks-identities.html",
-                ],
-                policy,
-            );
-        }
+    if !diags.has_errors() && build(&bundle).is_ok() {
+        let site = tmp.path().join(bundle.config.site_dir());
+        let policy = ["policies/aks-own-kubelet-identity.html"]
+            .iter()
+            .find(|p| site.join(p).is_file())
+            .map(|s| s.to_string());
+        eprintln!("browser test: the repo's own handbook");
+        return (
+            tmp,
+            site,
+            vec![
+                "guides/acr-kubelet-identity.html",
+                "policies/aks-own-kubelet-identity.html",
+                "concepts/aks-identities.html",
+            ],
+            policy,
+        );
     }
     eprintln!("browser test: the repo's book does not build yet; using the policy-project fixture");
     let tmp = tempfile::tempdir().unwrap();
@@ -343,7 +341,7 @@ fn build_site() -> (
     let _ = std::fs::remove_dir_all(tmp.path().join("dist"));
     let (bundle, diags) = load_and_validate(tmp.path());
     assert!(!diags.has_errors(), "{diags}");
-    build(&bundle).unwrap().expect("fixture builds");
+    build(&bundle).expect("fixture builds");
     let site = tmp.path().join(bundle.config.site_dir());
     (
         tmp,
@@ -498,7 +496,7 @@ fn code_block_buttons_in_headless_chromium() {
     }
     let (bundle, diags) = load_and_validate(tmp.path());
     assert!(!diags.has_errors(), "{diags}");
-    build(&bundle).unwrap().expect("builds");
+    build(&bundle).expect("builds");
     let site = tmp.path().join(bundle.config.site_dir());
     let addr = policybook::serve::serve_static(site).unwrap();
     let mut b = Browser::launch(&exe);

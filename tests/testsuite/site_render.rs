@@ -44,9 +44,10 @@ fn copy_fixture(name: &str) -> tempfile::TempDir {
 fn build_at(root: &Path) -> Result<String, String> {
     let (bundle, diags) = load_and_validate(root);
     assert!(!diags.has_errors(), "{diags}");
-    match build(&bundle).unwrap() {
+    match build(&bundle) {
         Ok(summary) => Ok(summary.site_diagnostics.to_string()),
-        Err(d) => Err(d.to_string()),
+        Err(policybook::build::BuildError::Diagnostics(d)) => Err(d.to_string()),
+        Err(e) => panic!("{e:#}"),
     }
 }
 
