@@ -25,6 +25,7 @@ mod handbook;
 mod hostile_strings;
 mod mdbook_compat;
 mod mdbook_extras;
+mod mdbook_realbooks;
 mod opa_crosscheck;
 mod rego_limits;
 mod robustness;
