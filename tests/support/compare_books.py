@@ -211,7 +211,7 @@ def main():
             id_diff.append((p, t.ids, o.ids))
         tt, ot = norm("".join(t.text)), norm("".join(o.text))
         if tt != ot:
-            ratio = difflib.SequenceMatcher(None, tt, ot, autojunk=False).ratio() if len(tt) + len(ot) < 200000 else 0.0
+            ratio = difflib.SequenceMatcher(None, tt, ot, autojunk=False).ratio() if len(tt) + len(ot) < 40000 else 0.0
             text_diff.append((p, ratio, tt, ot))
     for p in sorted(o_set):
         if "{{#" in parsed[p].raw:

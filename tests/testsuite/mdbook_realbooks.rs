@@ -18,7 +18,7 @@ fn built() -> tempfile::TempDir {
     );
     let run = common::policybook(tmp.path(), &["build"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(run.stderr, "", "no warnings expected");
+    assert!(!run.stderr.contains("warning"), "{}", run.stderr);
     tmp
 }
 
