@@ -53,3 +53,32 @@ fn print_page_links_to_a_moved_chapter_reach_its_redirect_page() {
         .collect();
     assert_eq!(hrefs, ["vec.html", "#vec-vec", "#vec-vec-vec"], "{print}");
 }
+
+/// Rust by Example's code blocks: with `[output.html.playpen] editable = true`
+/// (the old table name) a `rust,editable` block is not wrapped in `fn main`; a
+/// ```` ```rs ```` block is highlighted but keeps its `#` lines (mdBook matches
+/// `language-rust` only); a plain `rust` block is wrapped. Text as mdBook 0.5.4.
+#[test]
+fn editable_and_rs_code_blocks_read_as_in_mdbook() {
+    let tmp = tempfile::tempdir().unwrap();
+    common::copy_tree(
+        &common::repo_root().join("tests/fixtures/mdbook/realbooks-code"),
+        tmp.path(),
+    );
+    let run = common::policybook(tmp.path(), &["build"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let page = read(&tmp.path().join("book/index.html"));
+    let pres: Vec<&str> = page
+        .split("<pre")
+        .skip(1)
+        .map(|s| &s[..s.find("</pre>").unwrap()])
+        .collect();
+    assert_eq!(
+        pres,
+        [
+            " class=\"playground\"><code class=\"language-rust editable edition2021\"><span class=\"hl-k\">let</span> x = <span class=\"hl-n\">1</span>;</code>",
+            "><code class=\"language-rs\"># <span class=\"hl-k\">let</span> hidden = <span class=\"hl-n\">2</span>;\n<span class=\"hl-k\">struct</span> <span class=\"hl-t\">Paddle</span>;\n</code>",
+            " class=\"playground\"><code class=\"language-rust edition2021\"><span class=\"boring\"><span class=\"hl-o\">#![allow(unused)]</span>\n</span><span class=\"boring\"><span class=\"hl-k\">fn</span> <span class=\"hl-f\">main</span>() {\n</span><span class=\"hl-k\">let</span> y = <span class=\"hl-n\">3</span>;\n<span class=\"boring\">}</span></code>",
+        ]
+    );
+}
