@@ -30,11 +30,15 @@ pub fn render(config: &Config, info: Option<&str>, code: &str) -> String {
     let has = |c: &str| attrs.contains(&c);
     let mut pre_class = "";
     let mut text = code.to_string();
-    if lang == "rust"
-        && !has("ignore")
-        && !has("noplayground")
-        && !has("noplaypen")
-        && playground_runnable(config)
+    // mdBook matches the class `language-rust` itself: a ```` ```rs ```` block is
+    // highlighted as Rust but neither wrapped nor given hidden lines.
+    let is_rust = lang_word == "rust";
+    if is_rust
+        && ((!has("ignore")
+            && !has("noplayground")
+            && !has("noplaypen")
+            && playground_runnable(config))
+            || has("mdbook-runnable"))
     {
         pre_class = " class=\"playground\"";
         if !attrs.iter().any(|a| a.starts_with("edition")) {
@@ -42,11 +46,14 @@ pub fn render(config: &Config, info: Option<&str>, code: &str) -> String {
                 classes.push(format!("edition{e}"));
             }
         }
-        if let Some(w) = wrap_main(&text) {
-            text = w;
+        // An `editable` block of an editable playground is left as written (mdBook).
+        if !(has("editable") && playground_flag(config, "editable", false)) {
+            if let Some(w) = wrap_main(&text) {
+                text = w;
+            }
         }
     }
-    let body = if lang == "rust" {
+    let body = if is_rust {
         hide_rust(&text)
     } else {
         let prefix = attrs
@@ -67,13 +74,18 @@ pub fn render(config: &Config, info: Option<&str>, code: &str) -> String {
 
 /// `[output.html.playground] runnable` (mdBook's default: true).
 fn playground_runnable(config: &Config) -> bool {
-    config
-        .output
-        .get("html")
-        .and_then(|h| h.get("playground"))
-        .and_then(|p| p.get("runnable"))
+    playground_flag(config, "runnable", true)
+}
+
+/// A boolean of `[output.html.playground]` (or its old name `playpen`, which
+/// mdBook still reads, e.g. Rust by Example's `editable = true`).
+fn playground_flag(config: &Config, key: &str, default: bool) -> bool {
+    let html = config.output.get("html");
+    ["playground", "playpen"]
+        .iter()
+        .find_map(|t| html.and_then(|h| h.get(t)).and_then(|p| p.get(key)))
         .and_then(|v| v.as_bool())
-        .unwrap_or(true)
+        .unwrap_or(default)
 }
 
 /// `[rust] edition` (`2021` → "2021").

@@ -342,7 +342,13 @@ pub fn render(bundle: &Bundle, report: &TestReport, out: &Path) -> anyhow::Resul
         let mut w = std::io::BufWriter::new(std::fs::File::create(out.join("print.html"))?);
         use std::io::Write as _;
         w.write_all(head.as_bytes())?;
+        let moved = print_redirect_hrefs(&redirect_plan.pages, &plan.pages);
         for (spec, p) in plan.pages.iter().zip(&mut pages) {
+            for (from, to) in &moved {
+                if p.print.contains(from.as_str()) {
+                    p.print = p.print.replace(from.as_str(), to);
+                }
+            }
             writeln!(
                 w,
                 "<section class=\"print-chapter\" id=\"{}\">",
@@ -1103,4 +1109,25 @@ fn check_links<'r>(
             check(l, d);
         }
     }
+}
+
+/// Print-page hrefs to a chapter that moved (its old address is a redirect page,
+/// not a section of the print page), each with the href that reaches the redirect
+/// page from the site root, as mdBook writes them. A `#fragment` link is mapped
+/// only when no page's print id could be mistaken for it.
+fn print_redirect_hrefs(
+    redirects: &[redirects::Page],
+    pages: &[PageSpec],
+) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for r in redirects {
+        let pid = page::print_id(&r.path);
+        let to = escape(&r.path);
+        out.push((format!("href=\"#{pid}\""), format!("href=\"{to}\"")));
+        let prefix = format!("{pid}-");
+        if !pages.iter().any(|p| page::print_id(&p.out).starts_with(&prefix)) {
+            out.push((format!("href=\"#{prefix}"), format!("href=\"{to}#")));
+        }
+    }
+    out
 }

@@ -152,14 +152,21 @@ fn old_path(old: &str) -> Result<String, &'static str> {
     if p.len() >= 2 && p.as_bytes()[1] == b':' {
         return Err("is a drive path, not a path inside the site");
     }
+    // mdBook joins the key to the output folder, so `./old.html` names `old.html`
+    // (books such as the Rustonomicon write their keys so): `.` segments are dropped.
+    let mut segs = Vec::new();
     for seg in p.split('/') {
         match seg {
             "" => return Err("has an empty folder name (`//` or a trailing `/`)"),
-            "." | ".." => return Err("uses `.` or `..`: it must name a file inside the site"),
-            _ => {}
+            ".." => return Err("uses `..`: it must name a file inside the site"),
+            "." => {}
+            _ => segs.push(seg),
         }
     }
-    Ok(p.to_string())
+    if segs.is_empty() {
+        return Err("names no page");
+    }
+    Ok(segs.join("/"))
 }
 
 /// Whether a redirect target is safe to publish.
