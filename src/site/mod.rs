@@ -1125,7 +1125,10 @@ fn print_redirect_hrefs(
         let to = escape(&r.path);
         out.push((format!("href=\"#{pid}\""), format!("href=\"{to}\"")));
         let prefix = format!("{pid}-");
-        if !pages.iter().any(|p| page::print_id(&p.out).starts_with(&prefix)) {
+        if !pages
+            .iter()
+            .any(|p| page::print_id(&p.out).starts_with(&prefix))
+        {
             out.push((format!("href=\"#{prefix}"), format!("href=\"{to}#")));
         }
     }
