@@ -76,9 +76,9 @@ fn editable_and_rs_code_blocks_read_as_in_mdbook() {
     assert_eq!(
         pres,
         [
-            " class=\"playground\"><code class=\"language-rust editable edition2021\"><span class=\"hl-k\">let</span> x = <span class=\"hl-n\">1</span>;</code>",
-            "><code class=\"language-rs\"># <span class=\"hl-k\">let</span> hidden = <span class=\"hl-n\">2</span>;\n<span class=\"hl-k\">struct</span> <span class=\"hl-t\">Paddle</span>;\n</code>",
-            " class=\"playground\"><code class=\"language-rust edition2021\"><span class=\"boring\"><span class=\"hl-o\">#![allow(unused)]</span>\n</span><span class=\"boring\"><span class=\"hl-k\">fn</span> <span class=\"hl-f\">main</span>() {\n</span><span class=\"hl-k\">let</span> y = <span class=\"hl-n\">3</span>;\n<span class=\"boring\">}</span></code>",
+            " class=\"playground\" tabindex=\"0\"><code class=\"language-rust editable edition2021\"><span class=\"hl-k\">let</span> x = <span class=\"hl-n\">1</span>;</code>",
+            " tabindex=\"0\"><code class=\"language-rs\"># <span class=\"hl-k\">let</span> hidden = <span class=\"hl-n\">2</span>;\n<span class=\"hl-k\">struct</span> <span class=\"hl-t\">Paddle</span>;\n</code>",
+            " class=\"playground\" tabindex=\"0\"><code class=\"language-rust edition2021\"><span class=\"boring\"><span class=\"hl-o\">#![allow(unused)]</span>\n</span><span class=\"boring\"><span class=\"hl-k\">fn</span> <span class=\"hl-f\">main</span>() {\n</span><span class=\"hl-k\">let</span> y = <span class=\"hl-n\">3</span>;\n<span class=\"boring\">}</span></code>",
         ]
     );
 }
