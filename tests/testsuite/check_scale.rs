@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use common::{copy_tree, policybook, repo_root};
+use common::{policybook, repo_root};
 
 /// Object `i` of a cluster dump: pods, service accounts and secrets, some of
 /// them breaking a rule. Pod 0 opts in to workload identity with an
@@ -317,26 +317,7 @@ fn the_streaming_arm_reader_keeps_findings_and_places() {
 
 /// A project with the repository's book.toml, alias catalog and samples, and one rule.
 fn project(rule: &str) -> tempfile::TempDir {
-    let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path();
-    copy_tree(&repo_root().join("book.toml"), &root.join("book.toml"));
-    copy_tree(
-        &repo_root().join("policies/aliases.json"),
-        &root.join("policies/aliases.json"),
-    );
-    copy_tree(
-        &repo_root().join("policies/samples/arm"),
-        &root.join("policies/samples/arm"),
-    );
-    std::fs::create_dir_all(root.join("content")).unwrap();
-    std::fs::write(
-        root.join("content/SUMMARY.md"),
-        "# Summary\n\n- [Home](index.md)\n",
-    )
-    .unwrap();
-    std::fs::write(root.join("content/index.md"), "# Home\n").unwrap();
-    std::fs::write(root.join("policies/rule.yaml"), rule).unwrap();
-    tmp
+    common::rule_project(&[("rule.yaml", rule)])
 }
 
 /// Runs `policybook build`, killed after `limit` (the old did-you-mean took minutes).
