@@ -22,6 +22,7 @@ pub mod runner;
 pub mod site;
 
 pub mod build;
+pub mod artifacts;
 pub mod check;
 pub mod output;
 

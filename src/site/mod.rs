@@ -47,6 +47,7 @@ pub mod util;
 
 use std::path::Path;
 
+use crate::artifacts::Artifacts;
 use crate::diagnostics::{Diagnostics, Location};
 use crate::model::Bundle;
 use crate::output::write_file;
@@ -58,7 +59,13 @@ use render::Site;
 
 /// Renders the site into `out` (an empty folder). Returns problems such as broken links;
 /// the build fails when they contain errors.
-pub fn render(bundle: &Bundle, report: &TestReport, out: &Path) -> anyhow::Result<Diagnostics> {
+/// `artifacts` are the output stages' files; the policy pages serve each rule's own.
+pub fn render(
+    bundle: &Bundle,
+    report: &TestReport,
+    artifacts: &Artifacts,
+    out: &Path,
+) -> anyhow::Result<Diagnostics> {
     let mut d = Diagnostics::default();
     let src_rel = bundle.config.book.src.trim_end_matches('/').to_string();
     let src_dir = bundle.root.join(&src_rel);
@@ -90,7 +97,7 @@ pub fn render(bundle: &Bundle, report: &TestReport, out: &Path) -> anyhow::Resul
     std::fs::create_dir_all(out)?;
     // Generated files of the bundle, per rule.
     let rule_files: Vec<Vec<files::GeneratedFile>> = if env.policy_pages {
-        files::all(bundle)
+        files::by_rule(bundle, artifacts)
     } else {
         bundle.rules.iter().map(|_| Vec::new()).collect()
     };
@@ -203,7 +210,7 @@ fn write_files(site: &Site, statics: &[String]) -> anyhow::Result<()> {
     }
     source_files::copy(site.env.src_dir, statics, out)?;
     for f in site.rule_files.iter().flatten() {
-        write_file(&out.join(&f.site_path), &f.bytes)?;
+        write_file(&out.join(&f.site_path), f.bytes)?;
     }
     for (path, from) in &site.opts.book_assets.files {
         write_file(&out.join(path), &std::fs::read(from)?)?;

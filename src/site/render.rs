@@ -30,7 +30,7 @@ pub(super) struct Site<'a> {
     pub(super) plan: &'a Plan,
     pub(super) report: &'a TestReport,
     /// Each rule's generated files, indexed like `bundle.rules`.
-    pub(super) rule_files: &'a [Vec<GeneratedFile>],
+    pub(super) rule_files: &'a [Vec<GeneratedFile<'a>>],
     pub(super) out: &'a Path,
 }
 
