@@ -21,8 +21,8 @@ pub mod gatekeeper;
 pub mod runner;
 pub mod site;
 
-pub mod build;
 pub mod artifacts;
+pub mod build;
 pub mod check;
 pub mod output;
 
