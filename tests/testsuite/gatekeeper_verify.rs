@@ -161,3 +161,24 @@ fn a_mistyped_or_unknown_suite_field_fails_at_its_place() {
     );
     assert_eq!(run.stdout, want);
 }
+
+/// `skip: true` on the suite itself skips every case, as gator does; nothing
+/// the suite names is read.
+#[test]
+fn a_skipped_suite_skips_every_case() {
+    let tmp = tempfile::tempdir().unwrap();
+    let suite = tmp.path().join("suite.yaml");
+    std::fs::write(
+        &suite,
+        "kind: Suite\napiVersion: test.gatekeeper.sh/v1alpha1\nskip: true\ntests:\n- name: t\n  template: missing.yaml\n  constraint: missing.yaml\n  cases:\n  - name: a\n    object: missing.yaml\n    assertions: [{violations: no}]\n  - name: b\n    object: missing.yaml\n    assertions: [{violations: yes}]\n",
+    )
+    .unwrap();
+    let o = verify::run(&[suite], None).unwrap();
+    assert_eq!(
+        o.human(),
+        format!(
+            "    --- SKIP: t/a\n        skipped by the suite (`skip: true`)\n    --- SKIP: t/b\n        skipped by the suite (`skip: true`)\nok   {}\n\n1 suite(s): 0 passed, 0 failed, 2 skipped\n",
+            tmp.path().join("suite.yaml").display()
+        )
+    );
+}
