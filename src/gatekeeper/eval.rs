@@ -394,7 +394,7 @@ pub fn to_regorus(v: &Value) -> regorus::Value {
 
 /// A regorus error on one line: `<file>:<line>:<col>: <message>` when regorus
 /// points at a place (see `regorus_errors` for why this reads its text).
-pub fn compact_error(text: &str) -> String {
+fn compact_error(text: &str) -> String {
     compact(&locate(text))
 }
 
