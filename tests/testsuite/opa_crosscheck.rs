@@ -13,7 +13,7 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 use policybook::build::load_and_validate;
-use policybook::gatekeeper::{case_parameters, eval, review};
+use policybook::gatekeeper::{case_parameters, eval, inventory, review};
 use serde_json::{json, Value};
 
 use crate::common::repo_root;
@@ -118,6 +118,7 @@ fn run_regorus(job: &Job) -> Vec<Result<Found, String>> {
             .map(|(_, r, p, i)| {
                 t.evaluate(r, p, i)
                     .map(|vs| found(vs.into_iter().map(|v| (v.msg, v.details))))
+                    .map_err(|e| e.to_string())
             })
             .collect(),
     }
@@ -168,7 +169,7 @@ fn shipped_jobs() -> Vec<Job> {
                         t.name.clone(),
                         r.review,
                         Value::Object(case_parameters(k, &t.parameters)),
-                        eval::inventory(&t.inventory),
+                        inventory::inventory(&t.inventory),
                     )
                 })
                 .collect();
