@@ -27,7 +27,6 @@ mod redirects;
 mod rollout_table;
 pub mod search;
 pub mod summary;
-pub mod synthetic;
 mod theme;
 pub mod util;
 

@@ -1,9 +1,10 @@
 //! A deterministic generator of N-chapter mdBook books, for the site benchmark
-//! (`site-bench`) and the scaling tests. Each chapter is ~8–9 KB of Markdown:
-//! h1–h3, prose, GFM tables (one a 5-column identity matrix), a task list, a
-//! blockquote, fenced json/bash/yaml, and 3–6 links to other chapters, 40 % of
-//! them with `#anchors`. SUMMARY.md has a prefix chapter, a part every 100
-//! chapters, three levels of nesting, separators, two drafts and a suffix chapter.
+//! (`site-bench`, this folder) and the scaling test in `tests/testsuite/site_render.rs`,
+//! which includes this file by path. Each chapter is ~8–9 KB of Markdown: h1–h3, prose,
+//! GFM tables (one a 5-column identity matrix), a task list, a blockquote, fenced
+//! json/bash/yaml, and 3–6 links to other chapters, 40 % of them with `#anchors`.
+//! SUMMARY.md has a prefix chapter, a part every 100 chapters, three levels of nesting,
+//! separators, two drafts and a suffix chapter.
 
 use std::fmt::Write as _;
 use std::path::Path;
