@@ -197,29 +197,11 @@ const LIVE_MG: &str = "/providers/Microsoft.Management/managementGroups/contoso-
 /// The repository's rules with `environments` (TOML tables) in place of the shipped
 /// ones, and `exemptions` as the exemptions file (none when empty).
 fn project_with(environments: &str, exemptions: &str) -> tempfile::TempDir {
-    let tmp = common::copy_project(&["book.toml", "policies"]);
-    let book = std::fs::read_to_string(tmp.path().join("book.toml")).unwrap();
-    let mut kept = String::new();
-    let mut skipping = false;
-    for line in book.lines() {
-        if line.starts_with('[') {
-            skipping = line.starts_with("[policybook.environments.");
-        }
-        if !skipping {
-            kept.push_str(line);
-            kept.push('\n');
-        }
-    }
-    kept.push('\n');
-    kept.push_str(environments);
-    std::fs::write(tmp.path().join("book.toml"), kept).unwrap();
-    let file = tmp.path().join("policies/exemptions.yaml");
-    if exemptions.is_empty() {
-        let _ = std::fs::remove_file(file);
-    } else {
-        std::fs::write(file, exemptions).unwrap();
-    }
-    tmp
+    common::environments_project(
+        &["book.toml", "policies"],
+        environments,
+        Some(exemptions).filter(|x| !x.is_empty()),
+    )
 }
 
 fn two_environments() -> tempfile::TempDir {

@@ -189,6 +189,59 @@ pub fn rule_project(rules: &[(&str, &str)]) -> tempfile::TempDir {
     tmp
 }
 
+/// A copy of the repository's `entries` (book.toml among them) whose
+/// `[policybook.environments.*]` tables are replaced by `environments` (TOML, written
+/// where the shipped ones stood), with `exemptions` as `policies/exemptions.yaml`
+/// (the file removed when `None`).
+pub fn environments_project(
+    entries: &[&str],
+    environments: &str,
+    exemptions: Option<&str>,
+) -> tempfile::TempDir {
+    let tmp = copy_project(entries);
+    let root = tmp.path();
+    let book = std::fs::read_to_string(root.join("book.toml")).unwrap();
+    let mut kept = String::new();
+    let (mut skipping, mut written) = (false, false);
+    for line in book.lines() {
+        if line.starts_with('[') {
+            skipping = line.starts_with("[policybook.environments.");
+            if skipping && !written {
+                kept.push_str(environments);
+                written = true;
+            }
+        }
+        if !skipping {
+            kept.push_str(line);
+            kept.push('\n');
+        }
+    }
+    assert!(written, "the shipped book.toml has environments");
+    std::fs::write(root.join("book.toml"), kept).unwrap();
+    let file = root.join("policies/exemptions.yaml");
+    match exemptions {
+        Some(x) => std::fs::write(file, x).unwrap(),
+        None => {
+            let _ = std::fs::remove_file(file);
+        }
+    }
+    tmp
+}
+
+/// Writes `script` as the executable `dir/name` and returns a `PATH` value with `dir`
+/// first, so a child finds this stub before any real `name`.
+pub fn stub_on_path(dir: &Path, name: &str, script: &str) -> String {
+    std::fs::create_dir_all(dir).unwrap();
+    let file = dir.join(name);
+    std::fs::write(&file, script).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    format!("{}:{}", dir.display(), std::env::var("PATH").unwrap())
+}
+
 /// Where one `az` command line stopped in the real azure-cli (tests/support/az_parse_check.py).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AzOutcome {
