@@ -59,6 +59,18 @@ pub fn policybook(root: &Path, args: &[&str]) -> Run {
     }
 }
 
+/// Starts `policybook --root root build` with stderr piped and stdout discarded.
+pub fn spawn_build(root: &Path) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_policybook"))
+        .arg("--root")
+        .arg(root)
+        .arg("build")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run policybook")
+}
+
 pub fn read_json(p: &Path) -> Value {
     let text = std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
@@ -158,6 +170,28 @@ tests:
   - name: service principal cluster
     resource: samples/arm/aks/service-principal-cluster.json
     expect: Audit
+"#;
+
+/// An ARM template: a registry at 5:5 (breaks ACR-01), an identity at 10:5 and its
+/// child credential at 13:9 (breaks FIC-01).
+pub const ARM_TEMPLATE: &str = r#"{
+  "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+  "contentVersion": "1.0.0.0",
+  "resources": [
+    {
+      "type": "Microsoft.ContainerRegistry/registries", "apiVersion": "2023-07-01", "name": "acrdev",
+      "location": "westeurope", "sku": {"name": "Standard"},
+      "properties": {"adminUserEnabled": true, "policies": {"azureADAuthenticationAsArmPolicy": {"status": "disabled"}}}
+    },
+    {
+      "type": "Microsoft.ManagedIdentity/userAssignedIdentities", "apiVersion": "2023-01-31", "name": "id-app", "location": "westeurope",
+      "resources": [
+        {"type": "federatedIdentityCredentials", "apiVersion": "2023-01-31", "name": "github",
+         "properties": {"issuer": "https://token.actions.githubusercontent.com", "subject": "repo:contoso/app:ref:refs/heads/main", "audiences": ["api://AzureADTokenExchange"]}}
+      ]
+    }
+  ]
+}
 "#;
 
 /// A project with the repository's book.toml, alias catalog and samples, the
