@@ -7,12 +7,12 @@ use std::process::Command;
 
 use serde_json::Value;
 
-pub fn repo_root() -> PathBuf {
+pub(crate) fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// Copies the named top-level entries of the repository into a fresh temp folder.
-pub fn copy_project(entries: &[&str]) -> tempfile::TempDir {
+pub(crate) fn copy_project(entries: &[&str]) -> tempfile::TempDir {
     let tmp = tempfile::tempdir().expect("temp dir");
     for e in entries {
         copy_tree(&repo_root().join(e), &tmp.path().join(e));
@@ -20,7 +20,7 @@ pub fn copy_project(entries: &[&str]) -> tempfile::TempDir {
     tmp
 }
 
-pub fn copy_tree(from: &Path, to: &Path) {
+pub(crate) fn copy_tree(from: &Path, to: &Path) {
     if from.is_file() {
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
         std::fs::copy(from, to).unwrap();
@@ -38,14 +38,14 @@ pub fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
-pub struct Run {
+pub(crate) struct Run {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
 }
 
 /// Runs the policybook binary with `--root root`.
-pub fn policybook(root: &Path, args: &[&str]) -> Run {
+pub(crate) fn policybook(root: &Path, args: &[&str]) -> Run {
     let out = Command::new(env!("CARGO_BIN_EXE_policybook"))
         .arg("--root")
         .arg(root)
@@ -60,7 +60,7 @@ pub fn policybook(root: &Path, args: &[&str]) -> Run {
 }
 
 /// Starts `policybook --root root build` with stderr piped and stdout discarded.
-pub fn spawn_build(root: &Path) -> std::process::Child {
+pub(crate) fn spawn_build(root: &Path) -> std::process::Child {
     Command::new(env!("CARGO_BIN_EXE_policybook"))
         .arg("--root")
         .arg(root)
@@ -71,14 +71,14 @@ pub fn spawn_build(root: &Path) -> std::process::Child {
         .expect("run policybook")
 }
 
-pub fn read_json(p: &Path) -> Value {
+pub(crate) fn read_json(p: &Path) -> Value {
     let text = std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
 /// Loads a schema from tests/schemas, replacing the remote references the Azure
 /// schemas make with local equivalents (see tests/schemas/README.md).
-pub fn schema(rel: &str) -> Value {
+pub(crate) fn schema(rel: &str) -> Value {
     let mut v = read_json(&repo_root().join("tests/schemas").join(rel));
     // The rule schema pairs `expression` with exclusive alternatives (an effect
     // enum), so there it is the real thing: a string in single brackets.
@@ -118,7 +118,7 @@ fn localise_refs(v: &mut Value, expression: &Value) {
 
 /// Validates `instance` against `schema` (optionally through a `$ref` inside it);
 /// returns the error messages.
-pub fn validate(schema: &Value, pointer: Option<&str>, instance: &Value) -> Vec<String> {
+pub(crate) fn validate(schema: &Value, pointer: Option<&str>, instance: &Value) -> Vec<String> {
     let mut root = schema.clone();
     if let Some(p) = pointer {
         root["allOf"] = serde_json::json!([{ "$ref": format!("#{p}") }]);
@@ -131,7 +131,7 @@ pub fn validate(schema: &Value, pointer: Option<&str>, instance: &Value) -> Vec<
 }
 
 /// Every file below `root`: relative path → bytes, sorted.
-pub fn read_tree(root: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+pub(crate) fn read_tree(root: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
     walkdir::WalkDir::new(root)
         .into_iter()
         .map(|e| e.unwrap())
@@ -150,7 +150,7 @@ pub fn read_tree(root: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
 }
 
 /// A valid Azure rule; tests break or change one thing in it.
-pub const GOOD_RULE: &str = r#"id: TST-01
+pub(crate) const GOOD_RULE: &str = r#"id: TST-01
 name: test-local-accounts
 title: Local accounts are disabled
 area: cluster-access
@@ -174,7 +174,7 @@ tests:
 
 /// An ARM template: a registry at 5:5 (breaks ACR-01), an identity at 10:5 and its
 /// child credential at 13:9 (breaks FIC-01).
-pub const ARM_TEMPLATE: &str = r#"{
+pub(crate) const ARM_TEMPLATE: &str = r#"{
   "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
   "contentVersion": "1.0.0.0",
   "resources": [
@@ -196,7 +196,7 @@ pub const ARM_TEMPLATE: &str = r#"{
 
 /// A project with the repository's book.toml, alias catalog and samples, the
 /// given rule files, and a `dist/` holding one sentinel file.
-pub fn rule_project(rules: &[(&str, &str)]) -> tempfile::TempDir {
+pub(crate) fn rule_project(rules: &[(&str, &str)]) -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
     copy_tree(&repo_root().join("book.toml"), &root.join("book.toml"));
@@ -227,7 +227,7 @@ pub fn rule_project(rules: &[(&str, &str)]) -> tempfile::TempDir {
 /// `[policybook.environments.*]` tables are replaced by `environments` (TOML, written
 /// where the shipped ones stood), with `exemptions` as `policies/exemptions.yaml`
 /// (the file removed when `None`).
-pub fn environments_project(
+pub(crate) fn environments_project(
     entries: &[&str],
     environments: &str,
     exemptions: Option<&str>,
@@ -264,7 +264,7 @@ pub fn environments_project(
 
 /// Writes `script` as the executable `dir/name` and returns a `PATH` value with `dir`
 /// first, so a child finds this stub before any real `name`.
-pub fn stub_on_path(dir: &Path, name: &str, script: &str) -> String {
+pub(crate) fn stub_on_path(dir: &Path, name: &str, script: &str) -> String {
     std::fs::create_dir_all(dir).unwrap();
     let file = dir.join(name);
     std::fs::write(&file, script).unwrap();
@@ -278,7 +278,7 @@ pub fn stub_on_path(dir: &Path, name: &str, script: &str) -> String {
 
 /// Where one `az` command line stopped in the real azure-cli (tests/support/az_parse_check.py).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AzOutcome {
+pub(crate) struct AzOutcome {
     pub argv: Vec<String>,
     /// "login" (arguments accepted, stopped at `az login`), "parse" (arguments refused), "other".
     pub outcome: String,
@@ -286,7 +286,7 @@ pub struct AzOutcome {
 }
 
 /// Whether a missing tool must fail the test: in CI (`CI=true`) or when `var` is `1`.
-pub fn tool_required(var: &str) -> bool {
+pub(crate) fn tool_required(var: &str) -> bool {
     std::env::var(var).as_deref() == Ok("1") || std::env::var("CI").as_deref() == Ok("true")
 }
 
@@ -294,7 +294,7 @@ pub fn tool_required(var: &str) -> bool {
 /// process, with `AZURE_CONFIG_DIR` in a fresh temp folder (no account, nothing of the
 /// user's touched). Returns `None` (after printing a notice) when azure-cli is not
 /// installed, unless `CI=true` or `POLICYBOOK_REQUIRE_AZ=1`, when it panics.
-pub fn az_parse_check(argvs: &[Vec<String>]) -> Option<Vec<AzOutcome>> {
+pub(crate) fn az_parse_check(argvs: &[Vec<String>]) -> Option<Vec<AzOutcome>> {
     let python = std::env::var("POLICYBOOK_PYTHON").unwrap_or_else(|_| "python3".into());
     let probe = Command::new(&python)
         .args(["-c", "import azure.cli.core"])
