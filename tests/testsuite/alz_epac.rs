@@ -5,27 +5,13 @@
 use crate::common;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::{json, Value};
 
-use common::{read_json, repo_root, schema, validate};
-use policybook::build::load_and_validate;
-use policybook::output::Staging;
+use common::{build_azure_at, read_json, repo_root, schema, validate};
 
 const PLACEHOLDER: &str = "/providers/Microsoft.Management/managementGroups/placeholder";
-
-/// Builds the Azure outputs of the project at `root` into a temp folder.
-fn build_azure_at(root: &Path) -> (tempfile::TempDir, PathBuf) {
-    let (bundle, diags) = load_and_validate(root);
-    assert!(!diags.has_errors(), "the project loads cleanly:\n{diags}");
-    let tmp = tempfile::tempdir().unwrap();
-    let dist = tmp.path().join("dist");
-    let staging = Staging::new(&dist).unwrap();
-    policybook::azure::emit(&bundle, &staging).unwrap();
-    staging.commit().unwrap();
-    (tmp, dist)
-}
 
 /// Every JSON file below `dir`, keyed by its path relative to `dir`.
 fn json_files(dir: &Path) -> BTreeMap<String, Value> {

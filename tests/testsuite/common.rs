@@ -71,6 +71,23 @@ pub(crate) fn spawn_build(root: &Path) -> std::process::Child {
         .expect("run policybook")
 }
 
+/// Builds the Azure outputs of the project at `root` (which must load without a
+/// problem) through the library into a temp folder; returns it and its `dist/`.
+pub(crate) fn build_azure_at(root: &Path) -> (tempfile::TempDir, PathBuf) {
+    let (bundle, diags) = policybook::build::load_and_validate(root);
+    assert!(
+        !diags.has_errors(),
+        "{} loads cleanly:\n{diags}",
+        root.display()
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let dist = tmp.path().join("dist");
+    let staging = policybook::output::Staging::new(&dist).unwrap();
+    policybook::azure::emit(&bundle, &staging).unwrap();
+    staging.commit().unwrap();
+    (tmp, dist)
+}
+
 pub(crate) fn read_json(p: &Path) -> Value {
     let text = std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
