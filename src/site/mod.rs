@@ -41,7 +41,6 @@ mod search_docs;
 mod sitemap;
 mod source_files;
 pub mod summary;
-pub mod synthetic;
 mod theme;
 pub mod util;
 

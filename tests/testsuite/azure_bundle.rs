@@ -15,19 +15,7 @@ use policybook::output::Staging;
 
 /// Builds the repository's Azure outputs into a temp folder via the library.
 fn build_azure() -> (tempfile::TempDir, std::path::PathBuf) {
-    let (bundle, diags) = load_and_validate(&repo_root());
-    assert!(
-        !diags.has_errors(),
-        "the repository's rules load cleanly:\n{diags}"
-    );
-    let tmp = tempfile::tempdir().unwrap();
-    let dist = tmp.path().join("dist");
-    let staging = Staging::new(&dist).unwrap();
-    policybook::azure::artifacts(&bundle)
-        .write_to(staging.path())
-        .unwrap();
-    staging.commit().unwrap();
-    (tmp, dist)
+    common::build_azure_at(&repo_root())
 }
 
 fn definitions(dist: &Path) -> BTreeMap<String, Value> {
