@@ -1,222 +1,22 @@
-//! Rollout settings into `model::Rollout`: `[policybook] rollout`, the
-//! `[policybook.environments.<name>]` tables of book.toml and the exemptions file
-//! (`<policies>/exemptions.yaml`). Every reference is resolved here (control ids,
-//! environment names, scopes inside their environment, dates not past), each
-//! problem at its `file:line:col`, so the outputs only ever see sound values.
+//! The exemptions file (`<policies>/exemptions.yaml`): unknown keys with a
+//! suggestion, then each exemption's name, owner, justification, category,
+//! expiry date, controls, environment and its scope or namespace, all checked
+//! against the rules and environments already loaded.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Deserialize;
-use toml::Spanned;
 
+use super::dates::{format_date, parse_date, today_utc};
+use super::references::{azure_id_problem, control_help, inside, scope_problem, MG_PREFIX};
 use crate::diagnostics::{Diagnostics, Location};
-use crate::model::{
-    Environment, Exemption, ExemptionCategory, ExemptionScope, Rollout, Rule, Stage,
-};
-use crate::names::{is_guid, show, text_problem, MANAGEMENT_GROUP, SLUG};
+use crate::model::{Exemption, ExemptionCategory, ExemptionScope, Rollout, Rule};
+use crate::names::{show, text_problem, SLUG};
 use crate::spans::SpanIndex;
 
 /// The exemptions file's name inside the policies folder (never read as a rule).
 pub const EXEMPTIONS_FILE: &str = "exemptions.yaml";
-
-const MG_PREFIX: &str = "/providers/microsoft.management/managementgroups/";
-const STAGE_HELP: &str = "use one of audit (Azure Audit, Gatekeeper dryrun), warn (Azure Audit, Gatekeeper warn) or enforce (Azure Deny, Gatekeeper deny)";
-
-// book.toml again, with places: `Config` has already checked the types.
-#[derive(Deserialize)]
-struct Root {
-    policybook: Option<Pb>,
-}
-
-#[derive(Deserialize)]
-struct Pb {
-    rollout: Option<Spanned<String>>,
-    #[serde(default)]
-    environments: BTreeMap<Spanned<String>, Spanned<Env>>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "kebab-case")]
-struct Env {
-    scope: Spanned<String>,
-    #[serde(default)]
-    not_scopes: Vec<Spanned<String>>,
-    rollout: Option<Spanned<String>>,
-    #[serde(default)]
-    overrides: BTreeMap<Spanned<String>, Spanned<String>>,
-}
-
-/// The project's default stage as book.toml writes it, `audit` when absent or
-/// invalid (an invalid value is reported by `load`).
-pub fn default_stage(config: &crate::config::Config) -> Stage {
-    config
-        .policybook
-        .as_ref()
-        .and_then(|p| p.rollout.as_deref())
-        .and_then(Stage::parse)
-        .unwrap_or_default()
-}
-
-/// Reads the rollout settings. `text` is book.toml's text; `rules` the loaded rules
-/// (for control ids); `policies_dir` the policies folder (absolute).
-pub fn load(
-    text: &str,
-    root: &Path,
-    policies_dir: &Path,
-    rules: &[Rule],
-    d: &mut Diagnostics,
-) -> Rollout {
-    let mut rollout = Rollout::default();
-    let Ok(Root {
-        policybook: Some(pb),
-    }) = toml::from_str::<Root>(text)
-    else {
-        return rollout;
-    };
-    let at = |start: usize| Location::new("book.toml", crate::text::line_col(text, start));
-    let stage = |v: &Spanned<String>, key: &str, d: &mut Diagnostics| {
-        Stage::parse(v.get_ref()).or_else(|| {
-            d.error(
-                at(v.span().start),
-                format!("{key}: unknown rollout stage `{}`", show(v.get_ref())),
-                STAGE_HELP,
-            );
-            None
-        })
-    };
-    if let Some(r) = &pb.rollout {
-        rollout.default = stage(r, "[policybook] rollout", d).unwrap_or_default();
-    }
-    for (name, env) in &pb.environments {
-        let key = format!("[policybook.environments.{}]", show(name.get_ref()));
-        let mut ok = true;
-        if let Some(p) = SLUG.problem(name.get_ref()) {
-            d.error(
-                at(name.span().start),
-                format!("environment name: {p}"),
-                "an environment name is a slug (lower-case letters, digits, `-`): it names dist/azure/assignments/<name>.json and dist/gatekeeper/overlays/<name>/",
-            );
-            ok = false;
-        }
-        let e = env.get_ref();
-        let scope = e.scope.get_ref().trim_end_matches('/').to_string();
-        if let Some(p) = scope_problem(&scope) {
-            d.error(
-                at(e.scope.span().start),
-                format!("{key} scope `{}` {p}", show(&scope)),
-                "write `/providers/Microsoft.Management/managementGroups/<management group id>` or `/subscriptions/<subscription id>`",
-            );
-            ok = false;
-        }
-        let mut not_scopes = vec![];
-        for ns in &e.not_scopes {
-            let v = ns.get_ref().trim_end_matches('/').to_string();
-            if let Some(p) = not_scope_problem(&scope, &v) {
-                d.error(
-                    at(ns.span().start),
-                    format!("{key} not-scopes entry `{}` {p}", show(&v)),
-                    "list child management groups, subscriptions, resource groups or resources inside the environment's scope",
-                );
-                ok = false;
-            }
-            not_scopes.push(v);
-        }
-        let env_stage = match &e.rollout {
-            Some(r) => stage(r, &format!("{key} rollout"), d).unwrap_or(rollout.default),
-            None => rollout.default,
-        };
-        let mut overrides = BTreeMap::new();
-        for (id, st) in &e.overrides {
-            if !rules.iter().any(|r| r.id == *id.get_ref()) {
-                d.error(
-                    at(id.span().start),
-                    format!(
-                        "{key} overrides: unknown control id `{}`",
-                        show(id.get_ref())
-                    ),
-                    control_help(id.get_ref(), rules),
-                );
-                ok = false;
-            }
-            if let Some(s) = stage(st, &format!("{key} overrides.{}", show(id.get_ref())), d) {
-                overrides.insert(id.get_ref().clone(), s);
-            }
-        }
-        if ok {
-            rollout.environments.push(Environment {
-                name: name.get_ref().clone(),
-                scope,
-                not_scopes,
-                stage: env_stage,
-                overrides,
-                location: at(name.span().start),
-            });
-        }
-    }
-    rollout.environments.sort_by(|a, b| a.name.cmp(&b.name));
-    load_exemptions(root, policies_dir, rules, &mut rollout, d);
-    rollout
-}
-
-fn control_help(id: &str, rules: &[Rule]) -> String {
-    match crate::suggest::closest(id, rules.iter().map(|r| (r.id.as_str(), &r.id)), 3) {
-        Some(s) => format!("did you mean `{s}`? Use the `id:` of a rule file"),
-        None => "use the `id:` of a rule file (e.g. AKS-01)".to_string(),
-    }
-}
-
-/// Why `scope` is not a management group or subscription id.
-fn scope_problem(scope: &str) -> Option<String> {
-    let lower = scope.to_ascii_lowercase();
-    if let Some(mg) = lower.strip_prefix(MG_PREFIX) {
-        let mg = &scope[scope.len() - mg.len()..];
-        return MANAGEMENT_GROUP
-            .problem(mg)
-            .map(|p| format!("is not valid: {p}"));
-    }
-    if let Some(sub) = lower.strip_prefix("/subscriptions/") {
-        return (!is_guid(sub)).then(|| "is not valid: the subscription id is not a GUID".into());
-    }
-    Some("is neither a management group nor a subscription id".into())
-}
-
-/// Whether `id` lies at or below `scope` (resource ids compare without case).
-fn inside(scope: &str, id: &str) -> bool {
-    let (s, i) = (scope.to_ascii_lowercase(), id.to_ascii_lowercase());
-    i == s || i.starts_with(&format!("{s}/"))
-}
-
-/// A resource id below a subscription: `/subscriptions/<guid>[/…]`, no empty segment.
-fn azure_id_problem(id: &str) -> Option<String> {
-    if id.contains("//") || id.chars().any(|c| c.is_control()) {
-        return Some("is not a resource id (empty segment or control character)".into());
-    }
-    let lower = id.to_ascii_lowercase();
-    let Some(rest) = lower.strip_prefix("/subscriptions/") else {
-        return Some(
-            "is not an Azure resource id starting with `/subscriptions/<subscription id>`".into(),
-        );
-    };
-    let sub = rest.split('/').next().unwrap_or("");
-    (!is_guid(sub)).then(|| "does not start with `/subscriptions/<subscription GUID>`".into())
-}
-
-fn not_scope_problem(scope: &str, id: &str) -> Option<String> {
-    if inside(scope, id) {
-        return (id.len() == scope.len()).then(|| "is the environment's scope itself".into());
-    }
-    if scope.to_ascii_lowercase().starts_with(MG_PREFIX) {
-        // Which subscriptions a management group holds is known to Azure only.
-        if id.to_ascii_lowercase().starts_with(MG_PREFIX) {
-            return scope_problem(id);
-        }
-        return azure_id_problem(id);
-    }
-    Some("is outside the environment's scope".into())
-}
-
-// ------------------------------------------------------------------ exemptions
 
 const EXEMPTION_KEYS: &[&str] = &[
     "name",
@@ -251,7 +51,8 @@ struct RawExemption {
     owner: Option<String>,
 }
 
-fn load_exemptions(
+/// Reads and checks the exemptions file, when there is one, into `rollout`.
+pub(super) fn load(
     root: &Path,
     policies_dir: &Path,
     rules: &[Rule],
@@ -559,108 +360,4 @@ fn is_namespace(s: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !s.starts_with('-')
         && !s.ends_with('-')
-}
-
-/// Days since 1970-01-01 of a `YYYY-MM-DD` date, `None` when it is not one.
-fn parse_date(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
-    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    if !s[0..4].bytes().all(|c| c.is_ascii_digit()) || !(1..=12).contains(&m) {
-        return None;
-    }
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days_in = [
-        31,
-        if leap { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
-    if d < 1 || d > days_in[(m - 1) as usize] {
-        return None;
-    }
-    Some(days_from_civil(y, m, d))
-}
-
-// Howard Hinnant's days-from-civil algorithm.
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn format_date(days: i64) -> String {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
-fn today_utc() -> i64 {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
-    secs.div_euclid(86_400)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dates_round_trip_and_invalid_dates_are_refused() {
-        for s in ["1970-01-01", "2026-11-29", "2028-02-29", "2100-12-31"] {
-            assert_eq!(format_date(parse_date(s).unwrap()), s);
-        }
-        assert_eq!(parse_date("1970-01-02"), Some(1));
-        for s in [
-            "2027-02-29",
-            "2026-13-01",
-            "2026-1-01",
-            "26-11-29",
-            "2026-11-31",
-            "+026-11-29",
-        ] {
-            assert_eq!(parse_date(s), None, "{s}");
-        }
-    }
-
-    #[test]
-    fn scopes() {
-        assert_eq!(
-            scope_problem("/providers/Microsoft.Management/managementGroups/contoso-prod"),
-            None
-        );
-        assert_eq!(
-            scope_problem("/subscriptions/3f2c8a51-7d4e-4b6a-9c1f-2e8d5a7b6c40"),
-            None
-        );
-        assert!(scope_problem("/subscriptions/nope").is_some());
-        assert!(scope_problem("contoso").is_some());
-        let sub = "/subscriptions/3f2c8a51-7d4e-4b6a-9c1f-2e8d5a7b6c40";
-        assert!(inside(sub, &format!("{sub}/resourceGroups/rg")));
-        assert!(!inside(sub, &format!("{sub}x")));
-    }
 }
