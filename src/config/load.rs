@@ -1,16 +1,27 @@
 //! Reading book.toml into a `Config`; a problem carries its line and column.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::book::Config;
-use crate::text::line_col;
+use crate::text::{line_col, ReadError};
 
 /// A config problem with its place in book.toml.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
 pub struct ConfigError {
     pub line: usize,
     pub column: usize,
     pub message: String,
+}
+
+/// Why `Config::load` has no config: book.toml is unreadable, or invalid.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read {}: {error}", .path.display())]
+    Read { path: PathBuf, error: ReadError },
+    /// At its place in book.toml.
+    #[error(transparent)]
+    Invalid(#[from] ConfigError),
 }
 
 impl Config {
@@ -28,10 +39,10 @@ impl Config {
         Ok(config)
     }
 
-    pub fn load(root: &Path) -> anyhow::Result<Result<Config, ConfigError>> {
+    /// Reads and parses `<root>/book.toml`.
+    pub fn load(root: &Path) -> Result<Config, LoadError> {
         let path = root.join("book.toml");
-        let text = crate::text::read_text(&path)
-            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-        Ok(Config::parse(&text))
+        let text = crate::text::read_text(&path).map_err(|error| LoadError::Read { path, error })?;
+        Ok(Config::parse(&text)?)
     }
 }

@@ -15,7 +15,7 @@ mod policybook;
 pub use book::{BookConfig, Config};
 pub use environments::EnvironmentConfig;
 pub use html_types::html_type_warnings;
-pub use load::ConfigError;
+pub use load::{ConfigError, LoadError};
 pub use policybook::{
     AreaConfig, DeploymentConfig, DeploymentScope, InitiativeConfig, PolicybookConfig,
     RegoTimeout,
