@@ -11,7 +11,31 @@ use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+/// A step of writing the output that failed: what was being done (the message)
+/// and the file system's reason (its source, which `{:#}` appends as `: reason`).
+#[derive(Debug, thiserror::Error)]
+#[error("{doing}")]
+pub struct OutputError {
+    doing: String,
+    #[source]
+    source: std::io::Error,
+}
+
+type Result<T> = std::result::Result<T, OutputError>;
+
+/// `.with_context(|| "cannot …")` on an I/O result, into an `OutputError`.
+trait Context<T> {
+    fn with_context(self, doing: impl FnOnce() -> String) -> Result<T>;
+}
+
+impl<T> Context<T> for std::io::Result<T> {
+    fn with_context(self, doing: impl FnOnce() -> String) -> Result<T> {
+        self.map_err(|source| OutputError {
+            doing: doing(),
+            source,
+        })
+    }
+}
 
 pub struct Staging {
     dir: PathBuf,

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
+use super::error::CheckError;
 use super::inputs::{for_each_input, InputObject};
 use super::result::{CheckResult, Finding, ResourceResult};
 use crate::model::Bundle;
@@ -20,14 +21,14 @@ const ARM_CHUNK: usize = 2048;
 /// ARM resources are evaluated in chunks as they are read (a JSON array is
 /// streamed element by element), so memory stays near one chunk plus the
 /// results; Kubernetes objects are kept, since together they form the inventory.
-pub fn check_files(bundle: &Bundle, files: &[PathBuf]) -> anyhow::Result<CheckResult> {
+pub fn check_files(bundle: &Bundle, files: &[PathBuf]) -> Result<CheckResult, CheckError> {
     let evaluator = Evaluator::new(bundle)?;
     let mut result = CheckResult::default();
     let mut kube: Vec<(String, Value)> = Vec::new();
     for f in files {
         let (first_arm, first_kube) = (result.resources.len(), kube.len());
         // One thread reads and parses while the others evaluate what it read.
-        let count = std::thread::scope(|scope| -> anyhow::Result<usize> {
+        let count = std::thread::scope(|scope| -> Result<usize, CheckError> {
             let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<InputObject>>(2);
             let reader = scope.spawn(move || {
                 let mut chunk = Vec::new();
@@ -36,7 +37,7 @@ pub fn check_files(bundle: &Bundle, files: &[PathBuf]) -> anyhow::Result<CheckRe
                     if chunk.len() == ARM_CHUNK {
                         // A closed channel means evaluation failed: stop reading.
                         tx.send(std::mem::take(&mut chunk))
-                            .map_err(|_| anyhow::anyhow!("check stopped"))?;
+                            .map_err(|_| CheckError::Stopped)?;
                     }
                     Ok(())
                 })?;
@@ -98,7 +99,7 @@ fn check_arm_chunk(
     bundle: &Bundle,
     evaluator: &Evaluator,
     chunk: &[InputObject],
-) -> anyhow::Result<Vec<ResourceResult>> {
+) -> Result<Vec<ResourceResult>, CheckError> {
     use rayon::prelude::*;
     chunk
         .par_iter()
@@ -115,14 +116,17 @@ fn check_arm(
     bundle: &Bundle,
     runner: &mut Runner,
     obj: &InputObject,
-) -> anyhow::Result<ResourceResult> {
+) -> Result<ResourceResult, CheckError> {
     let v = &obj.value;
     let mut findings = Vec::new();
     let rules = bundle.rules.iter().filter(|r| r.azure.is_some());
     let verdicts = runner.verdicts(rules.clone().map(|r| r.id.as_str()), v);
     for (id, verdict) in verdicts {
-        let verdict =
-            verdict.map_err(|e| anyhow::anyhow!("{}: evaluating {id} failed: {e}", obj.source))?;
+        let verdict = verdict.map_err(|message| CheckError::Evaluation {
+            object: obj.source.clone(),
+            control: id.to_string(),
+            message,
+        })?;
         if let Verdict::Effect(e) = verdict {
             if !e.eq_ignore_ascii_case("disabled") {
                 let rule = rules

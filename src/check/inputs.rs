@@ -7,8 +7,10 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::error::CheckError;
 use super::list_items::parse_list_items;
 use super::stream::{stream_json, StreamError};
+use crate::text::ReadError;
 
 /// An object read from an input file.
 pub struct InputObject {
@@ -20,7 +22,7 @@ pub struct InputObject {
 /// `resources` (child resources flattened with their full type), `{value: […]}`
 /// list output; or multi-document Kubernetes YAML with `List` kinds expanded.
 /// Sources are `file#index`, or `file` alone when the file holds one object.
-pub fn read_inputs(path: &Path) -> anyhow::Result<Vec<InputObject>> {
+pub fn read_inputs(path: &Path) -> Result<Vec<InputObject>, CheckError> {
     let mut out = Vec::new();
     let count = for_each_input(path, &mut |o| {
         out.push(o);
@@ -37,11 +39,11 @@ pub fn read_inputs(path: &Path) -> anyhow::Result<Vec<InputObject>> {
 /// element, so the file is never held whole; other JSON and YAML files are.
 pub(super) fn for_each_input(
     path: &Path,
-    sink: &mut dyn FnMut(InputObject) -> anyhow::Result<()>,
-) -> anyhow::Result<usize> {
+    sink: &mut dyn FnMut(InputObject) -> Result<(), CheckError>,
+) -> Result<usize, CheckError> {
     let name = path.display().to_string();
     let mut index = 0usize;
-    let mut emit = |v: Value| -> anyhow::Result<()> {
+    let mut emit = |v: Value| -> Result<(), CheckError> {
         let mut values = Vec::new();
         flatten(v, None, &mut values);
         for value in values {
@@ -58,8 +60,10 @@ pub(super) fn for_each_input(
         Some("yaml" | "yml")
     );
     if is_yaml {
-        let text = crate::text::read_text(path)
-            .map_err(|e| anyhow::anyhow!("{name}: cannot read: {e}"))?;
+        let text = crate::text::read_text(path).map_err(|error| CheckError::Read {
+            file: name.clone(),
+            error,
+        })?;
         if let Some(items) = parse_list_items(&text) {
             for v in items {
                 emit(v)?;
@@ -67,29 +71,28 @@ pub(super) fn for_each_input(
             return Ok(index);
         }
         for doc in serde_yaml::Deserializer::from_str(&text) {
-            let v = Value::deserialize(doc).map_err(|e| {
-                let at = e
-                    .location()
-                    .map(|l| format!(":{}:{}", l.line(), l.column()))
-                    .unwrap_or_default();
-                anyhow::anyhow!("{name}{at}: invalid YAML: {e}")
+            let v = Value::deserialize(doc).map_err(|error| CheckError::Yaml {
+                file: name.clone(),
+                error,
             })?;
             if !v.is_null() {
                 emit(v)?;
             }
         }
     } else {
-        let file =
-            std::fs::File::open(path).map_err(|e| anyhow::anyhow!("{name}: cannot read: {e}"))?;
+        let unreadable = |e: std::io::Error| CheckError::Read {
+            file: name.clone(),
+            error: ReadError::Io(e),
+        };
+        let file = std::fs::File::open(path).map_err(unreadable)?;
         stream_json(std::io::BufReader::with_capacity(1 << 16, file), &mut emit).map_err(
             |e| match e {
                 StreamError::Sink(e) => e,
-                StreamError::Io(e) => anyhow::anyhow!("{name}: cannot read: {e}"),
-                StreamError::Json(e) => anyhow::anyhow!(
-                    "{name}:{}:{}: invalid JSON: {e}; expected an ARM resource, an array, a template or `az … list` output",
-                    e.line(),
-                    e.column()
-                ),
+                StreamError::Io(e) => unreadable(e),
+                StreamError::Json(error) => CheckError::Json {
+                    file: name.clone(),
+                    error,
+                },
             },
         )?;
     }

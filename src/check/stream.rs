@@ -4,19 +4,19 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-pub(super) enum StreamError {
+pub(super) enum StreamError<E> {
     /// The sink refused an object (an evaluation failed).
-    Sink(anyhow::Error),
+    Sink(E),
     Io(std::io::Error),
     Json(serde_json::Error),
 }
 
 /// Parses one JSON document from `reader`, handing `sink` each element of a
 /// top-level array as soon as it is parsed, or the whole document otherwise.
-pub(super) fn stream_json<R: std::io::BufRead>(
+pub(super) fn stream_json<R: std::io::BufRead, E>(
     mut reader: R,
-    sink: &mut dyn FnMut(Value) -> anyhow::Result<()>,
-) -> Result<(), StreamError> {
+    sink: &mut dyn FnMut(Value) -> Result<(), E>,
+) -> Result<(), StreamError<E>> {
     use serde::de::DeserializeSeed;
     // A UTF-8 byte order mark is not JSON; editors on Windows write one.
     let bom = reader
@@ -42,13 +42,13 @@ pub(super) fn stream_json<R: std::io::BufRead>(
 }
 
 /// The top-level JSON value: array elements go to the sink one at a time.
-struct TopLevel<'s, 'f> {
-    sink: &'s mut dyn FnMut(Value) -> anyhow::Result<()>,
+struct TopLevel<'s, 'f, S> {
+    sink: &'s mut dyn FnMut(Value) -> Result<(), S>,
     /// The sink's error; the parse is stopped with a placeholder error.
-    failed: &'f mut Option<anyhow::Error>,
+    failed: &'f mut Option<S>,
 }
 
-impl TopLevel<'_, '_> {
+impl<S> TopLevel<'_, '_, S> {
     fn send<E: serde::de::Error>(&mut self, v: Value) -> Result<(), E> {
         (self.sink)(v).map_err(|e| {
             *self.failed = Some(e);
@@ -57,14 +57,14 @@ impl TopLevel<'_, '_> {
     }
 }
 
-impl<'de> serde::de::DeserializeSeed<'de> for TopLevel<'_, '_> {
+impl<'de, S> serde::de::DeserializeSeed<'de> for TopLevel<'_, '_, S> {
     type Value = ();
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_any(self)
     }
 }
 
-impl<'de> serde::de::Visitor<'de> for TopLevel<'_, '_> {
+impl<'de, S> serde::de::Visitor<'de> for TopLevel<'_, '_, S> {
     type Value = ();
 
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
