@@ -85,16 +85,16 @@ pub(super) fn for_each_input(
             error: ReadError::Io(e),
         };
         let file = std::fs::File::open(path).map_err(unreadable)?;
-        stream_json(std::io::BufReader::with_capacity(1 << 16, file), &mut emit).map_err(
-            |e| match e {
+        stream_json(std::io::BufReader::with_capacity(1 << 16, file), &mut emit).map_err(|e| {
+            match e {
                 StreamError::Sink(e) => e,
                 StreamError::Io(e) => unreadable(e),
                 StreamError::Json(error) => CheckError::Json {
                     file: name.clone(),
                     error,
                 },
-            },
-        )?;
+            }
+        })?;
     }
     Ok(index)
 }

@@ -42,7 +42,8 @@ impl Config {
     /// Reads and parses `<root>/book.toml`.
     pub fn load(root: &Path) -> Result<Config, LoadError> {
         let path = root.join("book.toml");
-        let text = crate::text::read_text(&path).map_err(|error| LoadError::Read { path, error })?;
+        let text =
+            crate::text::read_text(&path).map_err(|error| LoadError::Read { path, error })?;
         Ok(Config::parse(&text)?)
     }
 }

@@ -17,6 +17,5 @@ pub use environments::EnvironmentConfig;
 pub use html_types::html_type_warnings;
 pub use load::{ConfigError, LoadError};
 pub use policybook::{
-    AreaConfig, DeploymentConfig, DeploymentScope, InitiativeConfig, PolicybookConfig,
-    RegoTimeout,
+    AreaConfig, DeploymentConfig, DeploymentScope, InitiativeConfig, PolicybookConfig, RegoTimeout,
 };

@@ -38,7 +38,6 @@ struct Env {
     overrides: BTreeMap<Spanned<String>, Spanned<String>>,
 }
 
-
 /// The default stage and the environments of book.toml (`text`), control ids
 /// checked against `rules`; `None` without a `[policybook]` table.
 pub(super) fn load(text: &str, rules: &[Rule], d: &mut Diagnostics) -> Option<Rollout> {

@@ -48,5 +48,3 @@ pub fn is_builtin_field(f: &str) -> bool {
         // `current('name')` of a value count is a loop name, not an alias.
         || !l.contains('/')
 }
-
-

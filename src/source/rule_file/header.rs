@@ -21,7 +21,11 @@ pub(super) const MAX_KIND_LEN: usize = 63;
 
 /// Length limit of the template kind, reported at its place rather than as a
 /// failed apply later. (Rule names are bounded by their grammar in `names`.)
-pub(super) fn check_lengths(kind: Option<&str>, at: &dyn Fn(&str) -> Location, d: &mut Diagnostics) {
+pub(super) fn check_lengths(
+    kind: Option<&str>,
+    at: &dyn Fn(&str) -> Location,
+    d: &mut Diagnostics,
+) {
     if let Some(kind) = kind {
         let n = kind.chars().count();
         if n > MAX_KIND_LEN {

@@ -41,7 +41,12 @@ const TEST_KEYS: &[&str] = &[
 ];
 const EXPECT_KEYS: &[&str] = &["violations", "message"];
 
-pub(super) fn check_keys(v: &serde_yaml::Value, spans: &SpanIndex, file: &str, d: &mut Diagnostics) {
+pub(super) fn check_keys(
+    v: &serde_yaml::Value,
+    spans: &SpanIndex,
+    file: &str,
+    d: &mut Diagnostics,
+) {
     let Some(top) = v.as_mapping() else {
         d.error(
             Location::new(file, (1, 1)),
