@@ -4,7 +4,7 @@
 //! evaluation shared by `policybook test`, `check` and `verify`.
 //!
 //! Every output is a pure function of the model with a stable key order.
-//! This file writes them and runs `check`'s evaluation; what they are built
+//! This file collects them and runs `check`'s evaluation; what they are built
 //! from lives in `template` and `azure_definition`.
 
 mod azure_definition;
@@ -24,8 +24,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
+use crate::artifacts::{Artifacts, RuleFile};
 use crate::model::{Bundle, Rule};
-use crate::output::Staging;
 use template::k8s;
 
 pub use azure_definition::{
@@ -38,25 +38,28 @@ pub use template::{
 };
 pub use validate::{rego_location, validate};
 
-/// Writes `gatekeeper/templates/`, `constraints/`, `kustomization.yaml`,
-/// `overlays/<environment>/` and `suites/` into the staging folder.
-pub fn emit(bundle: &Bundle, out: &Staging) -> anyhow::Result<()> {
+/// The files of `gatekeeper/`: `templates/`, `constraints/` (each rule's marked
+/// as its own), `kustomization.yaml`, `overlays/<environment>/` and `suites/`.
+pub fn artifacts(bundle: &Bundle) -> Artifacts {
+    let mut out = Artifacts::default();
     let rules: Vec<&Rule> = bundle
         .rules
         .iter()
         .filter(|r| r.kubernetes.is_some())
         .collect();
     if rules.is_empty() {
-        return Ok(());
+        return out;
     }
     let mut templates = BTreeMap::new();
     let mut constraints = BTreeMap::new();
     for r in &rules {
         let t = format!("templates/{}.yaml", template_name(r));
-        out.write(&format!("gatekeeper/{t}"), template_yaml(r))?;
+        out.add(format!("gatekeeper/{t}"), template_yaml(r))
+            .for_rule(&r.id, RuleFile::ConstraintTemplate);
         templates.insert(t, ());
         let c = format!("constraints/{}.yaml", r.name);
-        out.write(&format!("gatekeeper/{c}"), constraint_yaml(r))?;
+        out.add(format!("gatekeeper/{c}"), constraint_yaml(r))
+            .for_rule(&r.id, RuleFile::Constraint);
         constraints.insert(c, ());
     }
     let resources: Vec<Value> = templates
@@ -69,10 +72,10 @@ pub fn emit(bundle: &Bundle, out: &Staging) -> anyhow::Result<()> {
         "kind": "Kustomization",
         "resources": resources,
     });
-    out.write(
+    out.add(
         "gatekeeper/kustomization.yaml",
         yaml::to_yaml(&kustomization),
-    )?;
+    );
     if !bundle.rollout.environments.is_empty() {
         // Kustomize refuses a base folder that holds the overlay (dist/gatekeeper holds
         // overlays/), so the overlays build on templates/ and constraints/ instead.
@@ -86,26 +89,26 @@ pub fn emit(bundle: &Bundle, out: &Staging) -> anyhow::Result<()> {
                 "kind": "Kustomization",
                 "resources": resources,
             });
-            out.write(
-                &format!("gatekeeper/{dir}/kustomization.yaml"),
+            out.add(
+                format!("gatekeeper/{dir}/kustomization.yaml"),
                 yaml::to_yaml(&k),
-            )?;
+            );
         }
     }
     let mut sorted = rules.clone();
     sorted.sort_by(|a, b| a.name.cmp(&b.name));
     for env in &bundle.rollout.environments {
-        out.write(
-            &format!("gatekeeper/overlays/{}/kustomization.yaml", env.name),
+        out.add(
+            format!("gatekeeper/overlays/{}/kustomization.yaml", env.name),
             yaml::to_yaml(&overlays::overlay(bundle, env, &sorted)),
-        )?;
+        );
     }
     for r in &rules {
         for (path, text) in suites::suite_files(r) {
-            out.write(&format!("gatekeeper/suites/{path}"), text)?;
+            out.add(format!("gatekeeper/suites/{path}"), text);
         }
     }
-    Ok(())
+    out
 }
 
 /// What `policybook check` found on one Kubernetes object.

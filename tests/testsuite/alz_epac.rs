@@ -22,7 +22,9 @@ fn build_azure_at(root: &Path) -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let dist = tmp.path().join("dist");
     let staging = Staging::new(&dist).unwrap();
-    policybook::azure::emit(&bundle, &staging).unwrap();
+    policybook::azure::artifacts(&bundle)
+        .write_to(staging.path())
+        .unwrap();
     staging.commit().unwrap();
     (tmp, dist)
 }

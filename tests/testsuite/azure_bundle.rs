@@ -23,7 +23,9 @@ fn build_azure() -> (tempfile::TempDir, std::path::PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let dist = tmp.path().join("dist");
     let staging = Staging::new(&dist).unwrap();
-    policybook::azure::emit(&bundle, &staging).unwrap();
+    policybook::azure::artifacts(&bundle)
+        .write_to(staging.path())
+        .unwrap();
     staging.commit().unwrap();
     (tmp, dist)
 }
@@ -369,7 +371,9 @@ fn subscription_scope_from_book_toml_changes_the_template_and_ids() {
     let (bundle, diags) = load_and_validate(tmp.path());
     assert!(!diags.has_errors(), "{diags}");
     let staging = Staging::new(&tmp.path().join("dist")).unwrap();
-    policybook::azure::emit(&bundle, &staging).unwrap();
+    policybook::azure::artifacts(&bundle)
+        .write_to(staging.path())
+        .unwrap();
     staging.commit().unwrap();
     let template = read_json(&tmp.path().join("dist/azure/azuredeploy.json"));
     assert!(template["$schema"]
