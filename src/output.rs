@@ -5,7 +5,8 @@
 //! that killed builds left behind. On Linux and macOS the staged tree and the
 //! target trade places in one atomic exchange, so the target is always a
 //! complete build; elsewhere two renames leave a short gap, which the next build
-//! repairs from the kept copy.
+//! repairs from the kept copy. A failed step is an `OutputError`: what was being
+//! done, and the file system's reason.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};

@@ -95,9 +95,42 @@ pub(super) fn load(
         return;
     }
     let spans = SpanIndex::build(&text);
-    let at = |p: &str| Location::new(&file, spans.nearest(p));
     let at_key = |p: &str| Location::new(&file, spans.nearest_key(p));
     // Unknown keys first, with a suggestion, like rule files.
+    check_keys(&value, &at_key, d);
+    if d.has_errors() {
+        return;
+    }
+    let raw: RawFile = match serde_yaml::from_value(value) {
+        Ok(r) => r,
+        Err(e) => {
+            d.error(
+                Location::new(&file, (1, 1)),
+                format!("wrong type in the exemptions file: {e}"),
+                "each exemption is a mapping; `controls` is a list of control ids, the others are strings",
+            );
+            return;
+        }
+    };
+    let cx = Context {
+        file: &file,
+        spans: &spans,
+        rules,
+        rollout,
+        today: today_utc(),
+    };
+    let mut names: BTreeMap<String, Location> = BTreeMap::new();
+    let found: Vec<Exemption> = raw
+        .exemptions
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, x)| exemption(i, x, &cx, &mut names, d))
+        .collect();
+    rollout.exemptions.extend(found);
+}
+
+/// Unknown keys of the file and of each exemption, with a suggestion.
+fn check_keys(value: &serde_yaml::Value, at_key: &dyn Fn(&str) -> Location, d: &mut Diagnostics) {
     if let Some(m) = value.as_mapping() {
         for k in m.keys().filter_map(|k| k.as_str()) {
             if k != "exemptions" {
@@ -136,221 +169,235 @@ pub(super) fn load(
             }
         }
     }
-    if d.has_errors() {
-        return;
-    }
-    let raw: RawFile = match serde_yaml::from_value(value) {
-        Ok(r) => r,
-        Err(e) => {
+}
+
+/// What each exemption is checked against, and where its keys are.
+struct Context<'a> {
+    file: &'a str,
+    spans: &'a SpanIndex,
+    rules: &'a [Rule],
+    rollout: &'a Rollout,
+    today: i64,
+}
+
+/// One exemption, checked; `names` holds the names already taken in the file.
+/// `None` when it has errors (they are in `d`).
+fn exemption(
+    i: usize,
+    x: RawExemption,
+    cx: &Context,
+    names: &mut BTreeMap<String, Location>,
+    d: &mut Diagnostics,
+) -> Option<Exemption> {
+    let Context {
+        spans,
+        rules,
+        rollout,
+        today,
+        ..
+    } = *cx;
+    let at = |p: &str| Location::new(cx.file, spans.nearest(p));
+    let p = |k: &str| format!("exemptions.{i}.{k}");
+    let entry = at(&format!("exemptions.{i}"));
+    let before = d.error_count();
+    let need = |v: Option<String>, key: &str, help: &str, d: &mut Diagnostics| {
+        let v = v.unwrap_or_default();
+        if v.trim().is_empty() {
             d.error(
-                Location::new(&file, (1, 1)),
-                format!("wrong type in the exemptions file: {e}"),
-                "each exemption is a mapping; `controls` is a list of control ids, the others are strings",
+                if spans.value(&p(key)).is_some() {
+                    at(&p(key))
+                } else {
+                    entry.clone()
+                },
+                format!("exemption {}: `{key}` is missing or empty", i + 1),
+                help.to_string(),
             );
-            return;
+        } else if let Some(problem) = text_problem(&format!("`{key}`"), &v) {
+            d.error(at(&p(key)), problem, "remove the NUL (`\\u0000`)");
+        }
+        v
+    };
+    let name = need(
+        x.name,
+        "name",
+        "give it a `name:` (a slug, unique in the file): it becomes the exemption's resource name",
+        d,
+    );
+    let justification = need(x.justification, "justification", "say why the control does not apply here and what makes up for it: reviewers and auditors read it", d);
+    let owner = need(
+        x.owner,
+        "owner",
+        "name who answers for it (a team or a mailbox)",
+        d,
+    );
+    let environment = need(
+        x.environment,
+        "environment",
+        "name one of the environments of book.toml ([policybook.environments.<name>])",
+        d,
+    );
+    let expires = need(
+        x.expires,
+        "expires",
+        "give the last day it holds, `YYYY-MM-DD`",
+        d,
+    );
+    let category = need(
+        x.category,
+        "category",
+        "write `category: Waiver` or `category: Mitigated`",
+        d,
+    );
+    if !name.is_empty() {
+        if let Some(problem) = SLUG.problem(&name) {
+            d.error(at(&p("name")), format!("exemption {problem}"), SLUG.allowed);
+        } else if let Some(first) = names.get(&name) {
+            d.error(
+                at(&p("name")),
+                format!("duplicate exemption name `{name}`: {first} already uses it"),
+                "give each exemption its own name",
+            );
+        } else {
+            names.insert(name.clone(), at(&p("name")));
+        }
+    }
+    let category = match category.as_str() {
+        "" => ExemptionCategory::Waiver,
+        "Waiver" => ExemptionCategory::Waiver,
+        "Mitigated" => ExemptionCategory::Mitigated,
+        other => {
+            d.error(
+                at(&p("category")),
+                format!("unknown exemption category `{}`", show(other)),
+                "use Waiver (accepted without a fix) or Mitigated (the risk is handled another way)",
+            );
+            ExemptionCategory::Waiver
         }
     };
-    let today = today_utc();
-    let mut names: BTreeMap<String, Location> = BTreeMap::new();
-    for (i, x) in raw.exemptions.into_iter().enumerate() {
-        let p = |k: &str| format!("exemptions.{i}.{k}");
-        let entry = at(&format!("exemptions.{i}"));
-        let before = d.error_count();
-        let need = |v: Option<String>, key: &str, help: &str, d: &mut Diagnostics| {
-            let v = v.unwrap_or_default();
-            if v.trim().is_empty() {
-                d.error(
-                    if spans.value(&p(key)).is_some() {
-                        at(&p(key))
-                    } else {
-                        entry.clone()
-                    },
-                    format!("exemption {}: `{key}` is missing or empty", i + 1),
-                    help.to_string(),
-                );
-            } else if let Some(problem) = text_problem(&format!("`{key}`"), &v) {
-                d.error(at(&p(key)), problem, "remove the NUL (`\\u0000`)");
-            }
-            v
-        };
-        let name = need(x.name, "name", "give it a `name:` (a slug, unique in the file): it becomes the exemption's resource name", d);
-        let justification = need(x.justification, "justification", "say why the control does not apply here and what makes up for it: reviewers and auditors read it", d);
-        let owner = need(
-            x.owner,
-            "owner",
-            "name who answers for it (a team or a mailbox)",
-            d,
-        );
-        let environment = need(
-            x.environment,
-            "environment",
-            "name one of the environments of book.toml ([policybook.environments.<name>])",
-            d,
-        );
-        let expires = need(
-            x.expires,
-            "expires",
-            "give the last day it holds, `YYYY-MM-DD`",
-            d,
-        );
-        let category = need(
-            x.category,
-            "category",
-            "write `category: Waiver` or `category: Mitigated`",
-            d,
-        );
-        if !name.is_empty() {
-            if let Some(problem) = SLUG.problem(&name) {
-                d.error(at(&p("name")), format!("exemption {problem}"), SLUG.allowed);
-            } else if let Some(first) = names.get(&name) {
-                d.error(
-                    at(&p("name")),
-                    format!("duplicate exemption name `{name}`: {first} already uses it"),
-                    "give each exemption its own name",
-                );
-            } else {
-                names.insert(name.clone(), at(&p("name")));
-            }
-        }
-        let category = match category.as_str() {
-            "" => ExemptionCategory::Waiver,
-            "Waiver" => ExemptionCategory::Waiver,
-            "Mitigated" => ExemptionCategory::Mitigated,
-            other => {
-                d.error(
-                    at(&p("category")),
-                    format!("unknown exemption category `{}`", show(other)),
-                    "use Waiver (accepted without a fix) or Mitigated (the risk is handled another way)",
-                );
-                ExemptionCategory::Waiver
-            }
-        };
-        if !expires.is_empty() {
-            match parse_date(&expires) {
-                None => d.error(
-                    at(&p("expires")),
-                    format!("`expires: {}` is not a date", show(&expires)),
-                    "write the last day the exemption holds as YYYY-MM-DD, e.g. 2027-03-31",
+    if !expires.is_empty() {
+        match parse_date(&expires) {
+            None => d.error(
+                at(&p("expires")),
+                format!("`expires: {}` is not a date", show(&expires)),
+                "write the last day the exemption holds as YYYY-MM-DD, e.g. 2027-03-31",
+            ),
+            Some(day) if day < today => d.error(
+                at(&p("expires")),
+                format!(
+                    "exemption `{name}` expired on {expires} (today is {})",
+                    format_date(today)
                 ),
-                Some(day) if day < today => d.error(
-                    at(&p("expires")),
-                    format!(
-                        "exemption `{name}` expired on {expires} (today is {})",
-                        format_date(today)
-                    ),
-                    "remove the exemption, or renew it with a new `expires:` date after review",
-                ),
-                Some(_) => {}
-            }
-        }
-        if x.controls.is_empty() {
-            d.error(
-                entry.clone(),
-                format!("exemption {}: `controls` is missing or empty", i + 1),
-                "list the control ids it exempts, e.g. `controls: [K8S-06]`",
-            );
-        }
-        let mut k8s_only = true;
-        for (j, id) in x.controls.iter().enumerate() {
-            match rules.iter().find(|r| r.id == *id) {
-                Some(r) => k8s_only &= r.kubernetes.is_some(),
-                None => d.error(
-                    at(&format!("exemptions.{i}.controls.{j}")),
-                    format!("unknown control id `{}`", show(id)),
-                    control_help(id, rules),
-                ),
-            }
-        }
-        let env = rollout.environment(&environment).cloned();
-        if env.is_none() && !environment.is_empty() {
-            let known: Vec<&str> = rollout
-                .environments
-                .iter()
-                .map(|e| e.name.as_str())
-                .collect();
-            let help = match crate::suggest::closest(&environment, known.iter().map(|n| (*n, n)), 3) {
-                Some(s) => format!("did you mean `{s}`? Environments: {}", known.join(", ")),
-                None if known.is_empty() => "book.toml defines no environment: add a [policybook.environments.<name>] table with its `scope`".to_string(),
-                None => format!("use one of the environments of book.toml: {}", known.join(", ")),
-            };
-            d.error(
-                at(&p("environment")),
-                format!("unknown environment `{}`", show(&environment)),
-                help,
-            );
-        }
-        let scope = match (x.scope, x.namespace) {
-            (Some(_), Some(_)) | (None, None) => {
-                d.error(
-                    entry.clone(),
-                    format!("exemption {}: give exactly one of `scope` (an Azure resource id) and `namespace` (a Kubernetes namespace)", i + 1),
-                    "`scope: /subscriptions/<id>/resourceGroups/<rg>` exempts Azure resources; `namespace: <name>` exempts a namespace from Kubernetes controls",
-                );
-                None
-            }
-            (Some(s), None) => {
-                let s = s.trim_end_matches('/').to_string();
-                let problem = match &env {
-                    _ if s.to_ascii_lowercase().starts_with(MG_PREFIX) => match &env {
-                        Some(e) if e.scope.eq_ignore_ascii_case(&s) => None,
-                        Some(_) => Some(
-                            "is a management group other than the environment's scope".to_string(),
-                        ),
-                        None => scope_problem(&s),
-                    },
-                    _ if azure_id_problem(&s).is_some() => azure_id_problem(&s),
-                    Some(e) if !e.is_management_group() && !inside(&e.scope, &s) => Some(format!(
-                        "is outside the scope of environment `{}` ({})",
-                        e.name, e.scope
-                    )),
-                    Some(e) if e.not_scopes.iter().any(|n| inside(n, &s)) => Some(format!(
-                        "lies in a not-scope of environment `{}`: the assignment does not reach it",
-                        e.name
-                    )),
-                    _ => None,
-                };
-                if let Some(problem) = problem {
-                    d.error(
-                        at(&p("scope")),
-                        format!("exemption scope `{}` {problem}", show(&s)),
-                        "use a subscription, resource group or resource id inside the environment's `scope` in book.toml",
-                    );
-                }
-                Some(ExemptionScope::Azure(s))
-            }
-            (None, Some(ns)) => {
-                if !is_namespace(&ns) {
-                    d.error(
-                        at(&p("namespace")),
-                        format!("`{}` is not a Kubernetes namespace name", show(&ns)),
-                        "a namespace name is a DNS label: lower-case letters, digits and `-`, at most 63 characters",
-                    );
-                } else if !k8s_only {
-                    d.error(
-                        at(&p("namespace")),
-                        "a namespace exemption applies to Kubernetes controls only, and a listed control has no `kubernetes:` part",
-                        "list only K8S controls here, or exempt Azure controls with `scope:`",
-                    );
-                }
-                Some(ExemptionScope::Namespace(ns))
-            }
-        };
-        if d.error_count() == before {
-            if let Some(scope) = scope {
-                rollout.exemptions.push(Exemption {
-                    name,
-                    controls: x.controls,
-                    environment,
-                    scope,
-                    category,
-                    expires,
-                    justification,
-                    owner,
-                    location: entry,
-                });
-            }
+                "remove the exemption, or renew it with a new `expires:` date after review",
+            ),
+            Some(_) => {}
         }
     }
+    if x.controls.is_empty() {
+        d.error(
+            entry.clone(),
+            format!("exemption {}: `controls` is missing or empty", i + 1),
+            "list the control ids it exempts, e.g. `controls: [K8S-06]`",
+        );
+    }
+    let mut k8s_only = true;
+    for (j, id) in x.controls.iter().enumerate() {
+        match rules.iter().find(|r| r.id == *id) {
+            Some(r) => k8s_only &= r.kubernetes.is_some(),
+            None => d.error(
+                at(&format!("exemptions.{i}.controls.{j}")),
+                format!("unknown control id `{}`", show(id)),
+                control_help(id, rules),
+            ),
+        }
+    }
+    let env = rollout.environment(&environment).cloned();
+    if env.is_none() && !environment.is_empty() {
+        let known: Vec<&str> = rollout
+            .environments
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect();
+        let help = match crate::suggest::closest(&environment, known.iter().map(|n| (*n, n)), 3) {
+            Some(s) => format!("did you mean `{s}`? Environments: {}", known.join(", ")),
+            None if known.is_empty() => "book.toml defines no environment: add a [policybook.environments.<name>] table with its `scope`".to_string(),
+            None => format!("use one of the environments of book.toml: {}", known.join(", ")),
+        };
+        d.error(
+            at(&p("environment")),
+            format!("unknown environment `{}`", show(&environment)),
+            help,
+        );
+    }
+    let scope = match (x.scope, x.namespace) {
+        (Some(_), Some(_)) | (None, None) => {
+            d.error(
+                entry.clone(),
+                format!("exemption {}: give exactly one of `scope` (an Azure resource id) and `namespace` (a Kubernetes namespace)", i + 1),
+                "`scope: /subscriptions/<id>/resourceGroups/<rg>` exempts Azure resources; `namespace: <name>` exempts a namespace from Kubernetes controls",
+            );
+            None
+        }
+        (Some(s), None) => {
+            let s = s.trim_end_matches('/').to_string();
+            let problem = match &env {
+                _ if s.to_ascii_lowercase().starts_with(MG_PREFIX) => match &env {
+                    Some(e) if e.scope.eq_ignore_ascii_case(&s) => None,
+                    Some(_) => {
+                        Some("is a management group other than the environment's scope".to_string())
+                    }
+                    None => scope_problem(&s),
+                },
+                _ if azure_id_problem(&s).is_some() => azure_id_problem(&s),
+                Some(e) if !e.is_management_group() && !inside(&e.scope, &s) => Some(format!(
+                    "is outside the scope of environment `{}` ({})",
+                    e.name, e.scope
+                )),
+                Some(e) if e.not_scopes.iter().any(|n| inside(n, &s)) => Some(format!(
+                    "lies in a not-scope of environment `{}`: the assignment does not reach it",
+                    e.name
+                )),
+                _ => None,
+            };
+            if let Some(problem) = problem {
+                d.error(
+                    at(&p("scope")),
+                    format!("exemption scope `{}` {problem}", show(&s)),
+                    "use a subscription, resource group or resource id inside the environment's `scope` in book.toml",
+                );
+            }
+            Some(ExemptionScope::Azure(s))
+        }
+        (None, Some(ns)) => {
+            if !is_namespace(&ns) {
+                d.error(
+                    at(&p("namespace")),
+                    format!("`{}` is not a Kubernetes namespace name", show(&ns)),
+                    "a namespace name is a DNS label: lower-case letters, digits and `-`, at most 63 characters",
+                );
+            } else if !k8s_only {
+                d.error(
+                    at(&p("namespace")),
+                    "a namespace exemption applies to Kubernetes controls only, and a listed control has no `kubernetes:` part",
+                    "list only K8S controls here, or exempt Azure controls with `scope:`",
+                );
+            }
+            Some(ExemptionScope::Namespace(ns))
+        }
+    };
+    if d.error_count() != before {
+        return None;
+    }
+    Some(Exemption {
+        name,
+        controls: x.controls,
+        environment,
+        scope: scope?,
+        category,
+        expires,
+        justification,
+        owner,
+        location: entry,
+    })
 }
 
 fn is_namespace(s: &str) -> bool {

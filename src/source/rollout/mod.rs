@@ -1,9 +1,9 @@
-//! Rollout settings into `model::Rollout`: `[policybook] rollout`, the
-//! `[policybook.environments.<name>]` tables of book.toml (`environments`) and the
-//! exemptions file (`<policies>/exemptions.yaml`, `exemptions`). Every reference is
-//! resolved here (control ids, environment names, scopes inside their environment
-//! (`references`), dates not past (`dates`)), each problem at its `file:line:col`, so
-//! the outputs only ever see sound values.
+//! Rollout settings into `model::Rollout`: `[policybook] rollout` and the
+//! `[policybook.environments.<name>]` tables of book.toml (`environments`), and the
+//! exemptions file `<policies>/exemptions.yaml` (`exemptions`). Every reference is
+//! resolved here — control ids, environment names, scopes inside their environment
+//! (`references`), dates not past (`dates`) — each problem at its `file:line:col`,
+//! so the outputs only ever see sound values.
 
 mod dates;
 mod environments;

@@ -1,5 +1,5 @@
-//! Which fields an Azure Policy condition reads, for the alias check here and
-//! for the tests that compare conditions with the catalog.
+//! Which fields an Azure Policy condition reads: for the alias check of the
+//! `azure:` section, and (as `source::collect_fields`) for callers outside.
 
 use serde_json::Value;
 
