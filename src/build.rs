@@ -84,3 +84,10 @@ pub fn build(bundle: &Bundle) -> Result<BuildSummary, BuildError> {
         site_diagnostics,
     })
 }
+
+// Staging and writing fail with a typed error; the CLI prints it like any other.
+impl From<crate::output::OutputError> for BuildError {
+    fn from(e: crate::output::OutputError) -> Self {
+        BuildError::Failed(e.into())
+    }
+}

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use policybook::build::{build, load_and_validate, BuildError};
+use policybook::config::LoadError;
 use policybook::runner::{report, Filter};
 
 /// One source of AKS identity rules: Azure Policy, Gatekeeper constraints, a handbook site, and tests.
@@ -95,14 +96,17 @@ enum Command {
 }
 
 /// `--min-coverage`: a percentage from 0 to 100.
-fn min_coverage(s: &str) -> Result<f64, String> {
+fn min_coverage(s: &str) -> Result<f64, NotAPercentage> {
     match s.trim_end_matches('%').parse::<f64>() {
         Ok(v) if (0.0..=100.0).contains(&v) => Ok(v),
-        _ => Err(format!(
-            "`{s}` is not a percentage from 0 to 100 (e.g. 90 or 100)"
-        )),
+        _ => Err(NotAPercentage(s.to_string())),
     }
 }
+
+/// A `--min-coverage` value clap refuses (it prints this after the flag's name).
+#[derive(Debug, thiserror::Error)]
+#[error("`{0}` is not a percentage from 0 to 100 (e.g. 90 or 100)")]
+struct NotAPercentage(String);
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -296,9 +300,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Verify { paths, format, run } => {
             // The Rego time limit: `[policybook] rego-timeout` of the book at --root, if any.
             if root.join("book.toml").is_file() {
-                match policybook::config::Config::load(&root)? {
+                match policybook::config::Config::load(&root) {
                     Ok(config) => policybook::gatekeeper::limits::apply_config(&config),
-                    Err(e) => {
+                    Err(e @ LoadError::Read { .. }) => return Err(e.into()),
+                    Err(LoadError::Invalid(e)) => {
                         eprintln!(
                             "{}:{}:{}: error: {}",
                             root.join("book.toml").display(),

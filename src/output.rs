@@ -5,13 +5,38 @@
 //! that killed builds left behind. On Linux and macOS the staged tree and the
 //! target trade places in one atomic exchange, so the target is always a
 //! complete build; elsewhere two renames leave a short gap, which the next build
-//! repairs from the kept copy.
+//! repairs from the kept copy. A failed step is an `OutputError`: what was being
+//! done, and the file system's reason.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+/// A step of writing the output that failed: what was being done (the message)
+/// and the file system's reason (its source, which `{:#}` appends as `: reason`).
+#[derive(Debug, thiserror::Error)]
+#[error("{doing}")]
+pub struct OutputError {
+    doing: String,
+    #[source]
+    source: std::io::Error,
+}
+
+type Result<T> = std::result::Result<T, OutputError>;
+
+/// `.with_context(|| "cannot …")` on an I/O result, into an `OutputError`.
+trait Context<T> {
+    fn with_context(self, doing: impl FnOnce() -> String) -> Result<T>;
+}
+
+impl<T> Context<T> for std::io::Result<T> {
+    fn with_context(self, doing: impl FnOnce() -> String) -> Result<T> {
+        self.map_err(|source| OutputError {
+            doing: doing(),
+            source,
+        })
+    }
+}
 
 pub struct Staging {
     dir: PathBuf,

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use serde_json::{json, Value};
 
 use super::position::{positions, Pos};
-use super::CheckResult;
+use super::result::CheckResult;
 use crate::model::{Bundle, Rule, Severity};
 
 /// SARIF level of an effect: Azure `Deny`/`DenyAction` and Gatekeeper `deny`

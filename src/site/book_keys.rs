@@ -21,31 +21,41 @@ pub fn create_missing(bundle: &Bundle) -> bool {
     set.unwrap_or(bundle.config.policybook.is_none())
 }
 
+/// Why a missing chapter file was not created; shown after "cannot create the
+/// missing chapter file `…`: ".
+#[derive(Debug, thiserror::Error)]
+pub enum ChapterError {
+    #[error("the path leads out of the book's source folder")]
+    Outside,
+    #[error("its folder leads through a symbolic link out of the book's source folder")]
+    LinkOut,
+    #[error("{0}")]
+    Io(std::io::Error),
+}
+
 /// Writes `# title` into the missing chapter file `md` (relative to the source
 /// folder), creating its folders. Refuses a path with `..` or one whose folder
 /// leads out of the source folder through a symbolic link; never replaces a file.
-pub fn create_chapter(src_dir: &Path, md: &str, title: &str) -> Result<(), String> {
+pub fn create_chapter(src_dir: &Path, md: &str, title: &str) -> Result<(), ChapterError> {
     if md.split('/').any(|s| s == ".." || s.is_empty()) || Path::new(md).is_absolute() {
-        return Err("the path leads out of the book's source folder".into());
+        return Err(ChapterError::Outside);
     }
     let file = src_dir.join(md);
     let dir = file.parent().unwrap_or(src_dir);
-    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-    let src_real = src_dir.canonicalize().map_err(|e| e.to_string())?;
-    let dir_real = dir.canonicalize().map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(dir).map_err(ChapterError::Io)?;
+    let src_real = src_dir.canonicalize().map_err(ChapterError::Io)?;
+    let dir_real = dir.canonicalize().map_err(ChapterError::Io)?;
     if !dir_real.starts_with(&src_real) {
-        return Err(
-            "its folder leads through a symbolic link out of the book's source folder".into(),
-        );
+        return Err(ChapterError::LinkOut);
     }
     use std::io::Write;
     let mut f = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .open(dir_real.join(file.file_name().unwrap_or_default()))
-        .map_err(|e| e.to_string())?;
+        .map_err(ChapterError::Io)?;
     f.write_all(format!("# {title}\n").as_bytes())
-        .map_err(|e| e.to_string())
+        .map_err(ChapterError::Io)
 }
 
 /// The warning for `mathjax-support = true`, at its line of book.toml.

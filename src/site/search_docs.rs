@@ -42,4 +42,5 @@ pub(super) fn write(site: &Site, pages: &mut [Rendered]) -> anyhow::Result<()> {
     files
         .par_iter()
         .try_for_each(|(p, s)| write_file(&out.join(p), s.as_bytes()))
+        .map_err(Into::into)
 }

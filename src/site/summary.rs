@@ -118,8 +118,8 @@ pub fn parse(text: &str, file: &str) -> (Summary, Diagnostics) {
         };
         let target = match parse_target(&target) {
             Ok(t) => t,
-            Err(msg) => {
-                d.error(at(body_col), msg, "link a `.md` file relative to the book's source folder, `policybook:policies`, `policybook:checklist`, or leave `()` empty for a draft");
+            Err(why) => {
+                d.error(at(body_col), why.to_string(), "link a `.md` file relative to the book's source folder, `policybook:policies`, `policybook:checklist`, or leave `()` empty for a draft");
                 continue;
             }
         };
@@ -256,7 +256,22 @@ fn parse_link(s: &str) -> Option<(String, String)> {
     Some((title.trim().to_string(), target.to_string()))
 }
 
-fn parse_target(t: &str) -> Result<Target, String> {
+/// Why a SUMMARY.md link cannot be a chapter; the message at its place.
+#[derive(Debug, thiserror::Error)]
+enum TargetError {
+    #[error("unknown generated page `policybook:{0}`")]
+    UnknownGenerated(String),
+    #[error("chapter `{0}` is not a file of the book")]
+    External(String),
+    #[error("chapter target `{0}` is not a `.md` file")]
+    NotMarkdown(String),
+    #[error("chapter `{0}` is outside the source folder")]
+    Outside(String),
+    #[error("chapter `{0}` is an absolute path")]
+    Absolute(String),
+}
+
+fn parse_target(t: &str) -> Result<Target, TargetError> {
     if t.is_empty() {
         return Ok(Target::Draft);
     }
@@ -264,21 +279,20 @@ fn parse_target(t: &str) -> Result<Target, String> {
         return match special {
             "policies" => Ok(Target::Policies),
             "checklist" => Ok(Target::Checklist),
-            other => Err(format!("unknown generated page `policybook:{other}`")),
+            other => Err(TargetError::UnknownGenerated(other.to_string())),
         };
     }
     if super::util::is_external(t) {
-        return Err(format!("chapter `{t}` is not a file of the book"));
+        return Err(TargetError::External(t.to_string()));
     }
     let p = super::util::percent_decode(t);
     let p = p.trim_start_matches("./");
     if p.contains('#') || !p.ends_with(".md") {
-        return Err(format!("chapter target `{t}` is not a `.md` file"));
+        return Err(TargetError::NotMarkdown(t.to_string()));
     }
-    let norm = super::util::join("x", p)
-        .ok_or_else(|| format!("chapter `{t}` is outside the source folder"))?;
+    let norm = super::util::join("x", p).ok_or_else(|| TargetError::Outside(t.to_string()))?;
     if p.starts_with('/') {
-        return Err(format!("chapter `{t}` is an absolute path"));
+        return Err(TargetError::Absolute(t.to_string()));
     }
     Ok(Target::File(norm))
 }
