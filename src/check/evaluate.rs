@@ -125,7 +125,7 @@ fn check_arm(
         let verdict = verdict.map_err(|message| CheckError::Evaluation {
             object: obj.source.clone(),
             control: id.to_string(),
-            message,
+            message: message.to_string(),
         })?;
         if let Verdict::Effect(e) = verdict {
             if !e.eq_ignore_ascii_case("disabled") {
