@@ -56,9 +56,9 @@ use options::{BookInfo, Options};
 use plan::Plan;
 use render::Site;
 
-/// Renders the site into `out` (an empty folder). Returns problems such as broken links;
-/// the build fails when they contain errors.
-/// `artifacts` are the output stages' files; the policy pages serve each rule's own.
+/// Renders the site into `out` (an empty folder). `artifacts` are the output stages'
+/// files; the policy pages serve each rule's own. Returns problems such as broken
+/// links; the build fails when they contain errors.
 pub fn render(
     bundle: &Bundle,
     report: &TestReport,
