@@ -1,6 +1,7 @@
 //! Why `check` stopped: an input it cannot read or parse, named by file and,
 //! where known, line and column; or an evaluation that failed.
 
+use crate::runner::azure_eval::AzureEvalError;
 use crate::text::ReadError;
 
 #[derive(Debug, thiserror::Error)]
@@ -20,12 +21,12 @@ pub enum CheckError {
         file: String,
         error: serde_json::Error,
     },
-    #[error("{object}: evaluating {control} failed: {message}")]
+    #[error("{object}: evaluating {control} failed: {error}")]
     Evaluation {
         /// `file` or `file#index` of the object.
         object: String,
         control: String,
-        message: String,
+        error: AzureEvalError,
     },
     /// Reading stopped because an evaluation failed (that error is reported).
     #[error("check stopped")]

@@ -122,10 +122,10 @@ fn check_arm(
     let rules = bundle.rules.iter().filter(|r| r.azure.is_some());
     let verdicts = runner.verdicts(rules.clone().map(|r| r.id.as_str()), v);
     for (id, verdict) in verdicts {
-        let verdict = verdict.map_err(|message| CheckError::Evaluation {
+        let verdict = verdict.map_err(|error| CheckError::Evaluation {
             object: obj.source.clone(),
             control: id.to_string(),
-            message: message.to_string(),
+            error,
         })?;
         if let Verdict::Effect(e) = verdict {
             if !e.eq_ignore_ascii_case("disabled") {

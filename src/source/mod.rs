@@ -25,8 +25,8 @@ pub struct Loaded {
     pub diagnostics: Diagnostics,
 }
 
-/// Reads the project at `root`. Fails outright only when book.toml itself is
-/// unreadable; every other problem lands in `Loaded::diagnostics`.
+/// Reads the project at `root`. Never fails outright: every problem, an unreadable
+/// or invalid book.toml included, lands in `Loaded::diagnostics`.
 pub fn load(root: &Path) -> Loaded {
     let mut diagnostics = Diagnostics::default();
     let mut sources_outside = false;

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::dates::{format_date, parse_date, today_utc};
 use super::references::{azure_id_problem, control_help, inside, scope_problem, MG_PREFIX};
 use crate::diagnostics::{Diagnostics, Location};
-use crate::model::{Exemption, ExemptionCategory, ExemptionScope, Rollout, Rule};
+use crate::model::{Environment, Exemption, ExemptionCategory, ExemptionScope, Rollout, Rule};
 use crate::names::{show, text_problem, SLUG};
 use crate::spans::SpanIndex;
 
@@ -339,25 +339,7 @@ fn exemption(
         }
         (Some(s), None) => {
             let s = s.trim_end_matches('/').to_string();
-            let problem = match &env {
-                _ if s.to_ascii_lowercase().starts_with(MG_PREFIX) => match &env {
-                    Some(e) if e.scope.eq_ignore_ascii_case(&s) => None,
-                    Some(_) => {
-                        Some("is a management group other than the environment's scope".to_string())
-                    }
-                    None => scope_problem(&s),
-                },
-                _ if azure_id_problem(&s).is_some() => azure_id_problem(&s),
-                Some(e) if !e.is_management_group() && !inside(&e.scope, &s) => Some(format!(
-                    "is outside the scope of environment `{}` ({})",
-                    e.name, e.scope
-                )),
-                Some(e) if e.not_scopes.iter().any(|n| inside(n, &s)) => Some(format!(
-                    "lies in a not-scope of environment `{}`: the assignment does not reach it",
-                    e.name
-                )),
-                _ => None,
-            };
+            let problem = azure_scope_problem(&s, env.as_ref());
             if let Some(problem) = problem {
                 d.error(
                     at(&p("scope")),
@@ -398,6 +380,28 @@ fn exemption(
         owner,
         location: entry,
     })
+}
+
+/// Why an exemption's Azure `scope` (`s`, without a trailing `/`) is not one its
+/// environment's assignment reaches; `env` is `None` when the environment is unknown.
+fn azure_scope_problem(s: &str, env: Option<&Environment>) -> Option<String> {
+    match env {
+        _ if s.to_ascii_lowercase().starts_with(MG_PREFIX) => match env {
+            Some(e) if e.scope.eq_ignore_ascii_case(s) => None,
+            Some(_) => Some("is a management group other than the environment's scope".to_string()),
+            None => scope_problem(s),
+        },
+        _ if azure_id_problem(s).is_some() => azure_id_problem(s),
+        Some(e) if !e.is_management_group() && !inside(&e.scope, s) => Some(format!(
+            "is outside the scope of environment `{}` ({})",
+            e.name, e.scope
+        )),
+        Some(e) if e.not_scopes.iter().any(|n| inside(n, s)) => Some(format!(
+            "lies in a not-scope of environment `{}`: the assignment does not reach it",
+            e.name
+        )),
+        _ => None,
+    }
 }
 
 fn is_namespace(s: &str) -> bool {
