@@ -16,13 +16,14 @@ mod codeblock;
 mod context;
 mod directives;
 mod files;
+mod fold;
 mod footnotes;
 pub mod highlight;
 mod includes;
 mod page;
 mod policies;
 mod preprocess;
-mod rawhtml;
+mod print_ids;
 mod redirects;
 mod rollout_table;
 pub mod search;
@@ -308,7 +309,8 @@ pub fn render(bundle: &Bundle, report: &TestReport, out: &Path) -> anyhow::Resul
         &out.join("assets/toc.js"),
         format!(
             "window.pbToc = {};\n",
-            serde_json::to_string(&nav_html)?.replace("</", "<\\/")
+            serde_json::to_string(&fold::apply(&nav_html, fold::level(bundle)))?
+                .replace("</", "<\\/")
         )
         .as_bytes(),
     )?;
@@ -342,19 +344,16 @@ pub fn render(bundle: &Bundle, report: &TestReport, out: &Path) -> anyhow::Resul
         let mut w = std::io::BufWriter::new(std::fs::File::create(out.join("print.html"))?);
         use std::io::Write as _;
         w.write_all(head.as_bytes())?;
-        let moved = print_redirect_hrefs(&redirect_plan.pages, &plan.pages);
-        for (spec, p) in plan.pages.iter().zip(&mut pages) {
-            for (from, to) in &moved {
-                if p.print.contains(from.as_str()) {
-                    p.print = p.print.replace(from.as_str(), to);
-                }
-            }
-            writeln!(
-                w,
-                "<section class=\"print-chapter\" id=\"{}\">",
-                escape(&page::print_id(&spec.out))
-            )?;
-            w.write_all(std::mem::take(&mut p.print).as_bytes())?;
+        // Ids made unique and links made in-page as mdBook does (print_ids.rs).
+        let chapters = plan.pages.iter().zip(&mut pages);
+        let chapters = chapters.map(|(spec, p)| print_ids::Chapter {
+            path: &spec.out,
+            name: &spec.title,
+            html: std::mem::take(&mut p.print),
+        });
+        for body in print_ids::rewrite(chapters.collect()) {
+            w.write_all(b"<section class=\"print-chapter\">\n")?;
+            w.write_all(body.as_bytes())?;
             w.write_all(b"</section>\n")?;
         }
         w.write_all(tail.as_bytes())?;
@@ -1109,28 +1108,4 @@ fn check_links<'r>(
             check(l, d);
         }
     }
-}
-
-/// Print-page hrefs to a chapter that moved (its old address is a redirect page,
-/// not a section of the print page), each with the href that reaches the redirect
-/// page from the site root, as mdBook writes them. A `#fragment` link is mapped
-/// only when no page's print id could be mistaken for it.
-fn print_redirect_hrefs(
-    redirects: &[redirects::Page],
-    pages: &[PageSpec],
-) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for r in redirects {
-        let pid = page::print_id(&r.path);
-        let to = escape(&r.path);
-        out.push((format!("href=\"#{pid}\""), format!("href=\"{to}\"")));
-        let prefix = format!("{pid}-");
-        if !pages
-            .iter()
-            .any(|p| page::print_id(&p.out).starts_with(&prefix))
-        {
-            out.push((format!("href=\"#{prefix}"), format!("href=\"{to}#")));
-        }
-    }
-    out
 }

@@ -1,8 +1,9 @@
 //! One page of the site, built from Markdown fragments and generated HTML.
 //!
 //! Every page is rendered twice in one pass over pulldown-cmark's events: the page
-//! itself, and its section of the print page, where ids get a per-page prefix and
-//! links to other chapters become in-page anchors. While rendering, the builder
+//! itself, and its section of the print page (the same HTML for Markdown; the print
+//! page's ids and links are made unique and in-page by `print_ids`, as mdBook does
+//! it). While rendering, the builder
 //! collects what later stages need: heading ids (link check, on-page TOC), links
 //! with their source places (link check), external links, and plain text split
 //! into sections at headings (search index).
@@ -20,7 +21,6 @@ use super::context::{Env, Origin};
 use super::directives::{self, Host};
 use super::footnotes;
 use super::includes;
-use super::rawhtml;
 use super::util::{
     escape, html_path, is_external, join, percent_decode, relative, slug, IdSet, LineIndex,
 };
@@ -88,8 +88,6 @@ pub struct PageBuilder<'e> {
     pub md: String,
     /// Output path relative to the site root (`guides/x.html`).
     pub out: String,
-    /// Prefix of this page's ids in the print page.
-    pid: String,
     ids: IdSet,
     pub html: String,
     pub print: String,
@@ -106,19 +104,12 @@ pub struct PageBuilder<'e> {
     pub first_h1: Option<String>,
 }
 
-/// The id prefix of a page in the print page.
-pub fn print_id(out: &str) -> String {
-    let p = out.strip_suffix(".html").unwrap_or(out);
-    p.replace(['/', '.', ' '], "-")
-}
-
 impl<'e> PageBuilder<'e> {
     pub fn new(env: &'e Env<'e>, md: &str, title: &str) -> PageBuilder<'e> {
         let out = html_path(md);
         PageBuilder {
             env,
             md: md.to_string(),
-            pid: print_id(&out),
             out,
             ids: IdSet::default(),
             html: String::new(),
@@ -167,13 +158,9 @@ impl<'e> PageBuilder<'e> {
     pub fn heading(&mut self, level: u8, title: &str, id: &str) -> String {
         let id = self.ids.unique(id);
         self.note_heading(level, &id, title);
-        let (eid, pid) = (escape(&id), escape(&format!("{}-{}", self.pid, id)));
-        let t = escape(title);
-        self.html.push_str(&format!(
+        let (eid, t) = (escape(&id), escape(title));
+        self.raw(&format!(
             "<h{level} id=\"{eid}\"><a class=\"header\" href=\"#{eid}\">{t}</a></h{level}>\n"
-        ));
-        self.print.push_str(&format!(
-            "<h{level} id=\"{pid}\"><a class=\"header\" href=\"#{pid}\">{t}</a></h{level}>\n"
         ));
         id
     }
@@ -208,19 +195,17 @@ impl<'e> PageBuilder<'e> {
     /// Hrefs (page, print page) to another page of the site by output path.
     pub fn page_href(&self, target_out: &str, anchor: Option<&str>) -> (String, String) {
         let mut a = relative(&self.out, target_out);
-        let mut b = format!("#{}", print_id(target_out));
         if let Some(frag) = anchor {
             a.push('#');
             a.push_str(frag);
-            b.push('-');
-            b.push_str(frag);
         }
-        (a, b)
+        (a.clone(), a)
     }
 
     /// Hrefs (page, print page) to a file of the site by its path from the root.
     pub fn file_href(&self, target: &str) -> (String, String) {
-        (relative(&self.out, target), target.to_string())
+        let a = relative(&self.out, target);
+        (a.clone(), a)
     }
 
     // ------------------------------------------------------------ Markdown
@@ -284,10 +269,11 @@ impl<'e> PageBuilder<'e> {
                     let hid = match id {
                         Some(custom) => {
                             if !self.ids.reserve(custom) {
+                                // mdBook writes it twice; links reach the first.
                                 let loc = origin.locate(text, &li, range.start);
-                                self.diags.error(
+                                self.diags.warning(
                                     loc,
-                                    format!("duplicate id `{custom}` on this page"),
+                                    format!("duplicate id `{custom}` on this page: links to `#{custom}` reach the first"),
                                     "give each heading a unique `{#id}`",
                                 );
                             }
@@ -309,7 +295,7 @@ impl<'e> PageBuilder<'e> {
                         }
                     };
                     a.push(Event::Html(open(&hid).into()));
-                    b.push(Event::Html(open(&format!("{}-{hid}", self.pid)).into()));
+                    b.push(Event::Html(open(&hid).into()));
                     heading = Some((n, has_link));
                     self.in_heading = true;
                 }
@@ -324,12 +310,31 @@ impl<'e> PageBuilder<'e> {
                     b.push(Event::Html(close.into()));
                     self.in_heading = false;
                 }
+                Event::Start(Tag::DefinitionListTitle) => {
+                    // A term gets an id and a header link as in mdBook, counted with headings.
+                    let end = evs[i..]
+                        .iter()
+                        .position(|(e, _)| matches!(e, Event::End(TagEnd::DefinitionListTitle)))
+                        .map_or(evs.len(), |p| i + p);
+                    let id = self.ids.unique(&slug(&plain_text(&evs[i + 1..end])));
+                    self.anchors.push(id.clone());
+                    let h = format!(
+                        "<dt id=\"{0}\"><a class=\"header\" href=\"#{0}\">",
+                        escape(&id)
+                    );
+                    a.push(Event::Html(h.clone().into()));
+                    b.push(Event::Html(h.into()));
+                }
+                Event::End(TagEnd::DefinitionListTitle) => {
+                    a.push(Event::Html("</a></dt>\n".into()));
+                    b.push(Event::Html("</a></dt>\n".into()));
+                }
                 Event::Start(tag @ (Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. })) => {
                     let loc = || origin.locate(text, &li, range.start);
                     let is_image = matches!(tag, Tag::Image { .. });
-                    let (x, y) = self.rewrite(dest_url, is_image, &loc);
-                    a.push(Event::Start(with_destination(tag, x)));
-                    b.push(Event::Start(with_destination(tag, y)));
+                    let x = self.rewrite(dest_url, is_image, &loc);
+                    a.push(Event::Start(with_destination(tag, x.clone())));
+                    b.push(Event::Start(with_destination(tag, x)));
                 }
                 Event::Start(Tag::CodeBlock(kind)) => {
                     let info = match kind {
@@ -391,7 +396,8 @@ impl<'e> PageBuilder<'e> {
                     b.push(Event::Html(html.into()));
                 }
                 Event::FootnoteReference(name) => {
-                    let (mut x, mut y) = footnotes.reference(name, &self.pid);
+                    let mut x = footnotes.reference(name);
+                    let mut y = x.clone();
                     // Side by side references get a space between them, as in mdBook.
                     if matches!(a.last(), Some(Event::InlineHtml(h)) if h.starts_with("<sup class=\"footnote-reference\""))
                     {
@@ -418,12 +424,7 @@ impl<'e> PageBuilder<'e> {
                 Event::Html(h) | Event::InlineHtml(h) => {
                     collect_html_ids(h, &mut self.anchors);
                     a.push(ev.clone());
-                    let md = self.md.clone();
-                    let p = rawhtml::for_print(h, &self.pid, &|v| from_site_root(&md, v));
-                    b.push(match ev {
-                        Event::Html(_) => Event::Html(p.into()),
-                        _ => Event::InlineHtml(p.into()),
-                    });
+                    b.push(ev.clone());
                 }
                 Event::SoftBreak
                 | Event::HardBreak
@@ -443,7 +444,7 @@ impl<'e> PageBuilder<'e> {
             }
             i += 1;
         }
-        let ids = footnotes.finish(&mut a, &mut b, &self.pid);
+        let ids = footnotes.finish(&mut a, &mut b);
         self.anchors.extend(ids);
         let mut x = String::with_capacity(text.len() * 3 / 2);
         let mut y = String::with_capacity(text.len() * 3 / 2);
@@ -456,21 +457,16 @@ impl<'e> PageBuilder<'e> {
         }
     }
 
-    /// Rewrites a link or image target for the page and for the print page and
-    /// records it for the link check.
-    fn rewrite(
-        &mut self,
-        dest: &CowStr,
-        image: bool,
-        loc: &dyn Fn() -> Location,
-    ) -> (String, String) {
+    /// Rewrites a link or image target for the page (and the print page, where
+    /// `print_ids` then rewrites it as mdBook does) and records it for the link check.
+    fn rewrite(&mut self, dest: &CowStr, image: bool, loc: &dyn Fn() -> Location) -> String {
         let dest: &str = dest;
         if dest.is_empty() {
-            return (String::new(), String::new());
+            return String::new();
         }
         if is_external(dest) {
             self.externals.push((dest.to_string(), loc()));
-            return (dest.to_string(), dest.to_string());
+            return dest.to_string();
         }
         if dest.starts_with('/') {
             self.diags.warning(
@@ -478,7 +474,7 @@ impl<'e> PageBuilder<'e> {
                 format!("absolute link `{dest}` breaks when the site is served from a sub-path"),
                 "use a relative link",
             );
-            return (dest.to_string(), dest.to_string());
+            return dest.to_string();
         }
         let (path, frag) = match dest.split_once('#') {
             Some((p, f)) => (p, Some(f)),
@@ -492,13 +488,12 @@ impl<'e> PageBuilder<'e> {
                 anchor: frag_dec.clone(),
                 location: loc(),
             });
-            let print = format!("#{}-{}", self.pid, frag.unwrap_or(""));
-            return (dest.to_string(), print);
+            return dest.to_string();
         }
         let Some(resolved) = join(&self.md, &percent_decode(path)) else {
             // Leaving the source folder: docs published next to the book
             // (`../std/…`), external as in mdBook: written as is, not checked.
-            return (dest.to_string(), from_site_root(&self.md, dest));
+            return dest.to_string();
         };
         if resolved.ends_with(".md") && !image {
             self.links.push(LinkRef {
@@ -508,26 +503,18 @@ impl<'e> PageBuilder<'e> {
             });
             let file_start = path.rfind('/').map(|i| i + 1).unwrap_or(0);
             let mut page = format!("{}{}", &path[..file_start], html_path(&path[file_start..]));
-            let mut print = format!("#{}", print_id(&html_path(&resolved)));
             if let Some(f) = frag {
                 page.push('#');
                 page.push_str(f);
-                print.push('-');
-                print.push_str(f);
             }
-            (page, print)
+            page
         } else {
             self.links.push(LinkRef {
-                target: LinkTarget::File(resolved.clone()),
+                target: LinkTarget::File(resolved),
                 anchor: None,
                 location: loc(),
             });
-            let mut print = resolved;
-            if let Some(f) = frag {
-                print.push('#');
-                print.push_str(f);
-            }
-            (dest.to_string(), print)
+            dest.to_string()
         }
     }
 
@@ -962,33 +949,6 @@ fn expand_in(
         out.push_str(&text[pos..]);
     }
     (out, origin)
-}
-
-/// `dest`, written relative to the page `md`, made relative to the site root (where
-/// the print page is); `..` above the root stays.
-fn from_site_root(md: &str, dest: &str) -> String {
-    let cut = dest.find(['?', '#']).unwrap_or(dest.len());
-    let (path, rest) = dest.split_at(cut);
-    let mut parts: Vec<&str> = md.split('/').collect();
-    parts.pop();
-    let mut up = 0;
-    for seg in path.split('/') {
-        match seg {
-            "" | "." => {}
-            ".." => {
-                if parts.pop().is_none() {
-                    up += 1;
-                }
-            }
-            s => parts.push(s),
-        }
-    }
-    let slash = if path.ends_with('/') && !parts.is_empty() {
-        "/"
-    } else {
-        ""
-    };
-    format!("{}{}{slash}{rest}", "../".repeat(up), parts.join("/"))
 }
 
 /// A copy of a link or image tag pointing at `url` (the page and print renderings
