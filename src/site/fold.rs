@@ -45,8 +45,13 @@ pub fn apply(nav: &str, level: Option<usize>) -> String {
         if rest.starts_with("<ol") {
             if let Some(li) = open.last() {
                 // The item has sub-chapters: fold it, unless it has no title.
+                // The title without its section number.
                 let inner = &nav[li.title_from..i];
-                let title = strip_tags(inner);
+                let inner = match (inner.find("<strong>"), inner.find("</strong>")) {
+                    (Some(a), Some(b)) if a < b => format!("{}{}", &inner[..a], &inner[b..]),
+                    _ => inner.to_string(),
+                };
+                let title = strip_tags(&inner);
                 if li.depth == depth && !title.trim().is_empty() {
                     let expanded = li.depth <= level;
                     let class = if expanded {
@@ -133,7 +138,7 @@ mod tests {
         assert_eq!(apply(nav, None), nav);
         assert_eq!(
             apply(nav, Some(1)),
-            "<ol class=\"toc\"><li class=\"chapter-item pb-fold expanded\"><a href=\"a.html\"><strong>1.</strong> A &amp; B</a><button type=\"button\" class=\"chapter-fold-toggle\" aria-expanded=\"true\" aria-label=\"Sections of 1. A &amp; B\"><span aria-hidden=\"true\">❱</span></button><ol class=\"section\"><li class=\"chapter-item pb-fold\"><a href=\"b.html\">B</a><button type=\"button\" class=\"chapter-fold-toggle\" aria-expanded=\"false\" aria-label=\"Sections of B\"><span aria-hidden=\"true\">❱</span></button><ol class=\"section\"><li class=\"chapter-item\"><a href=\"c.html\">C</a></li></ol></li></ol></li><li class=\"part-title\">P</li><li class=\"chapter-item\"><a href=\"d.html\">D</a></li></ol>"
+            "<ol class=\"toc\"><li class=\"chapter-item pb-fold expanded\"><a href=\"a.html\"><strong>1.</strong> A &amp; B</a><button type=\"button\" class=\"chapter-fold-toggle\" aria-expanded=\"true\" aria-label=\"Sections of A &amp; B\"><span aria-hidden=\"true\">❱</span></button><ol class=\"section\"><li class=\"chapter-item pb-fold\"><a href=\"b.html\">B</a><button type=\"button\" class=\"chapter-fold-toggle\" aria-expanded=\"false\" aria-label=\"Sections of B\"><span aria-hidden=\"true\">❱</span></button><ol class=\"section\"><li class=\"chapter-item\"><a href=\"c.html\">C</a></li></ol></li></ol></li><li class=\"part-title\">P</li><li class=\"chapter-item\"><a href=\"d.html\">D</a></li></ol>"
         );
     }
 }

@@ -26,6 +26,7 @@ mod handbook_az;
 mod hostile_strings;
 mod mdbook_compat;
 mod mdbook_extras;
+mod mdbook_fold;
 mod mdbook_print_ids;
 mod mdbook_realbooks;
 mod opa_crosscheck;
