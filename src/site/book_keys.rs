@@ -2,7 +2,8 @@
 //! `[build] create-missing` (write a missing chapter file, as `mdbook build` does)
 //! `[output.html] mathjax-support` (TeX is kept as written, with a warning:
 //! the site loads nothing from the network) and `[output.html.search]
-//! limit-results` (the most results a search shows; 30 by default).
+//! limit-results` (the most results a search shows; 30 by default); chapters
+//! whose page would replace another page.
 
 use std::path::Path;
 
@@ -89,6 +90,36 @@ pub fn search_limit(bundle: &Bundle, files: &mut [(String, String)]) {
     for (path, text) in files.iter_mut() {
         if path == "search/meta.js" {
             *text = text.replacen("({\"docs\"", &format!("({{\"limit\":{n},\"docs\""), 1);
+        }
+    }
+}
+
+/// Chapters whose page would take the place of one the site writes itself
+/// (`print.html`, `toc.html`: mdBook also refuses `print.md`) or of another
+/// chapter's (`README.md` and `index.md` of one folder are both `index.html`):
+/// an error at the chapter's SUMMARY.md line, never a page silently replaced.
+pub fn clashing_pages<'a>(
+    pages: impl Iterator<Item = (&'a str, &'a str, &'a Location)>,
+    d: &mut Diagnostics,
+) {
+    let mut seen: std::collections::HashMap<&str, (&str, &Location)> = Default::default();
+    for (md, out, at) in pages {
+        if matches!(out, "print.html" | "toc.html") {
+            d.error(
+                at.clone(),
+                format!("chapter `{md}` would be written to `{out}`, which the site uses for its own page (mdBook reserves the name too)"),
+                "rename the chapter file",
+            );
+        } else if let Some((first, first_at)) = seen.get(out) {
+            d.error(
+                at.clone(),
+                format!(
+                    "chapters `{first}` ({first_at}) and `{md}` would both be written to `{out}`"
+                ),
+                "rename one of them (README.md is the folder's index.html, as in mdBook)",
+            );
+        } else {
+            seen.insert(out, (md, at));
         }
     }
 }

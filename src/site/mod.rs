@@ -156,6 +156,8 @@ pub fn render(bundle: &Bundle, report: &TestReport, out: &Path) -> anyhow::Resul
     d.extend(sd);
     book_keys::mathjax_warning(bundle, &mut d);
     let plan = plan(bundle, &summary, &src_dir, &mut d);
+    let outs = plan.pages.iter().map(|p| (p.md.as_str(), p.out.as_str(), &p.location));
+    book_keys::clashing_pages(outs, &mut d);
     let theme_name = bundle
         .config
         .policybook

@@ -84,7 +84,8 @@ pub fn html_path(md: &str) -> String {
         None => ("", md),
     };
     let stem = file.strip_suffix(".md").unwrap_or(file);
-    if stem == "README" {
+    // mdBook's `index` preprocessor: README in any case is the folder's index.
+    if stem.eq_ignore_ascii_case("README") {
         format!("{dir}index.html")
     } else {
         format!("{dir}{stem}.html")

@@ -29,6 +29,7 @@ mod mdbook_extras;
 mod mdbook_fold;
 mod mdbook_print_ids;
 mod mdbook_realbooks;
+mod mdbook_testbooks;
 mod opa_crosscheck;
 mod rego_limits;
 mod robustness;
