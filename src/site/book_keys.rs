@@ -3,7 +3,8 @@
 //! `[output.html] mathjax-support` (TeX is kept as written, with a warning:
 //! the site loads nothing from the network) and `[output.html.search]
 //! limit-results` (the most results a search shows; 30 by default); chapters
-//! whose page would replace another page.
+//! whose page would replace another page; how broken links count in a plain
+//! book (`[output.linkcheck]`); other renderers' tables (not run, warned about).
 
 use std::path::Path;
 
@@ -121,5 +122,44 @@ pub fn clashing_pages<'a>(
         } else {
             seen.insert(out, (md, at));
         }
+    }
+}
+
+/// Broken links and anchors (`ld`, from the link check) as the book wants them:
+/// errors in a policybook project and in a book that asks for link checking
+/// (`[output.linkcheck]`, as for mdbook-linkcheck); warnings in any other plain
+/// mdBook book, which builds with mdBook whatever its links (mdBook checks none).
+pub fn link_problems(bundle: &Bundle, mut ld: Diagnostics) -> Diagnostics {
+    if bundle.config.policybook.is_none() && !bundle.config.output.contains_key("linkcheck") {
+        for x in &mut ld.0 {
+            if x.level == crate::diagnostics::Level::Error {
+                x.level = crate::diagnostics::Level::Warning;
+                x.help.push_str(" (a warning, as mdBook checks no links; add an [output.linkcheck] table to book.toml to make broken links stop the build)");
+            }
+        }
+    }
+    ld
+}
+
+/// A warning for each `[output.<name>]` renderer besides html: mdBook would run it
+/// (`mdbook-<name>`); policybook builds the HTML site only. `linkcheck` is what
+/// policybook's own link check does, so it is not named.
+pub fn other_renderers(bundle: &Bundle, d: &mut Diagnostics) {
+    let text = std::fs::read_to_string(bundle.root.join("book.toml")).unwrap_or_default();
+    for name in bundle.config.output.keys() {
+        if name == "html" || name == "linkcheck" {
+            continue;
+        }
+        let header = format!("[output.{name}");
+        let line = text
+            .lines()
+            .position(|l| l.trim_start().starts_with(&header))
+            .map(|i| i + 1)
+            .unwrap_or(1);
+        d.warning(
+            Location::new("book.toml", (line, 1)),
+            format!("[output.{name}]: policybook builds the HTML site only; the `{name}` renderer is not run"),
+            format!("run `mdbook build` for the {name} output, or remove the table"),
+        );
     }
 }

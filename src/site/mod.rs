@@ -155,6 +155,7 @@ pub fn render(bundle: &Bundle, report: &TestReport, out: &Path) -> anyhow::Resul
     let (summary, sd) = summary::parse(&text, &summary_file);
     d.extend(sd);
     book_keys::mathjax_warning(bundle, &mut d);
+    book_keys::other_renderers(bundle, &mut d);
     let plan = plan(bundle, &summary, &src_dir, &mut d);
     let outs = plan.pages.iter().map(|p| (p.md.as_str(), p.out.as_str(), &p.location));
     book_keys::clashing_pages(outs, &mut d);
@@ -291,6 +292,7 @@ pub fn render(bundle: &Bundle, report: &TestReport, out: &Path) -> anyhow::Resul
 
     // 404 page (links checked too).
     let not_found = render_404(&env, &theme, &book, &opts, out)?;
+    let mut ld = Diagnostics::default();
     check_links(
         &plan,
         &pages,
@@ -298,8 +300,9 @@ pub fn render(bundle: &Bundle, report: &TestReport, out: &Path) -> anyhow::Resul
         &known,
         &src_dir,
         &src_rel,
-        &mut d,
+        &mut ld,
     );
+    d.extend(book_keys::link_problems(bundle, ld));
     d.extend(not_found.diags.clone());
     if d.has_errors() {
         return Ok(d.sorted());

@@ -1,8 +1,12 @@
-//! Gaps found by running mdBook 0.5.4's own test books (its tests/testsuite) through
-//! policybook (issue 12): a `Readme.md` in any case is its folder's `index.html`
-//! (mdBook's `index` preprocessor); a chapter that would replace the print page, the
-//! table of contents or another chapter's page is an error at its SUMMARY.md line
-//! (mdBook refuses `print.md`; before, policybook replaced a page silently).
+//! Gaps found by running mdBook 0.5.4's own test books (its tests/testsuite) and
+//! The Rust Reference through policybook (issue 12): a `Readme.md` in any case is
+//! its folder's `index.html` (mdBook's `index` preprocessor); a chapter that would
+//! replace the print page, the table of contents or another chapter's page is an
+//! error at its SUMMARY.md line (mdBook refuses `print.md`; before, policybook
+//! replaced a page silently); a broken link in a plain book is a warning unless the
+//! book asks for link checking (the Reference has a typo'd link and builds with
+//! mdBook); other renderers' tables are named; a theme file listed in
+//! `additional-js` is applied, not warned about.
 use crate::common::{policybook, Run};
 
 fn build(files: &[(&str, &str)]) -> (tempfile::TempDir, Run) {
@@ -69,4 +73,65 @@ src/SUMMARY.md:4:3: error: chapters `a/README.md` (src/SUMMARY.md:3:3) and `a/in
 "
     );
     assert!(!tmp.path().join("book").exists());
+}
+
+const LINK_TYPO: &[(&str, &str)] = &[
+    ("src/SUMMARY.md", "- [Scopes](scopes.md)\n"),
+    (
+        "src/scopes.md",
+        "# Scopes\n\nSee [enums](items/enumerations.mdr).\n",
+    ),
+];
+
+#[test]
+fn broken_links_in_a_plain_book_are_warnings_unless_it_asks_for_link_checking() {
+    let mut files = vec![("book.toml", "[book]\ntitle = \"R\"\n")];
+    files.extend_from_slice(LINK_TYPO);
+    let (tmp, run) = build(&files);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stderr.replace(&tmp.path().display().to_string(), "TMP"),
+        "src/scopes.md:3:5: warning: broken link: no file `items/enumerations.mdr` in the site
+  help: fix the path, or add the file to the book's source folder (a warning, as mdBook checks no links; add an [output.linkcheck] table to book.toml to make broken links stop the build)
+built the book into TMP/book (open TMP/book/index.html)
+"
+    );
+    files[0] = ("book.toml", "[book]\ntitle = \"R\"\n\n[output.linkcheck]\n");
+    let (tmp, run) = build(&files);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr,
+        "src/scopes.md:3:5: error: broken link: no file `items/enumerations.mdr` in the site
+  help: fix the path, or add the file to the book's source folder
+1 error(s); nothing was written
+"
+    );
+    assert!(!tmp.path().join("book").exists());
+}
+
+#[test]
+fn other_renderers_are_named_and_theme_files_listed_as_additional_applied() {
+    let (tmp, run) = build(&[
+        (
+            "book.toml",
+            "[book]\ntitle = \"R\"\n\n[output.html]\nadditional-js = [\"theme/reference.js\"]\n\n[output.cat-to-file]\ncommand = \"./cat-to-file\"\n",
+        ),
+        ("src/SUMMARY.md", "- [A](a.md)\n"),
+        ("src/a.md", "# A\n"),
+        ("theme/reference.js", "console.log('ref');\n"),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stderr.replace(&tmp.path().display().to_string(), "TMP"),
+        "book.toml:7:1: warning: [output.cat-to-file]: policybook builds the HTML site only; the `cat-to-file` renderer is not run
+  help: run `mdbook build` for the cat-to-file output, or remove the table
+built the book into TMP/book (open TMP/book/index.html)
+"
+    );
+    let page = std::fs::read_to_string(tmp.path().join("book/a.html")).unwrap();
+    assert!(
+        page.contains("<script defer src=\"theme/reference.js\"></script>"),
+        "{page}"
+    );
+    assert!(tmp.path().join("book/theme/reference.js").is_file());
 }
