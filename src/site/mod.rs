@@ -24,6 +24,7 @@ mod page;
 mod policies;
 mod preprocess;
 mod print_ids;
+mod rawlinks;
 mod redirects;
 mod rollout_table;
 pub mod search;

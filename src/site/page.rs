@@ -423,11 +423,20 @@ impl<'e> PageBuilder<'e> {
                 }
                 Event::Html(h) | Event::InlineHtml(h) => {
                     collect_html_ids(h, &mut self.anchors);
+                    // `<a href="x.md">` names its page, as in mdBook (rawlinks.rs).
+                    let ev = super::rawlinks::md_links(ev);
                     a.push(ev.clone());
-                    b.push(ev.clone());
+                    b.push(ev);
+                }
+                Event::HardBreak => {
+                    // mdBook writes `<br>` with no line break after it.
+                    if !self.in_heading {
+                        self.sections.last_mut().unwrap().body.push(' ');
+                    }
+                    a.push(Event::InlineHtml("<br>".into()));
+                    b.push(Event::InlineHtml("<br>".into()));
                 }
                 Event::SoftBreak
-                | Event::HardBreak
                 | Event::End(
                     TagEnd::Paragraph | TagEnd::Item | TagEnd::TableCell | TagEnd::BlockQuote(_),
                 ) => {

@@ -151,7 +151,7 @@ fn link(
 }
 
 /// A URL scheme as mdBook recognises it: lower-case letters first.
-fn has_scheme(dest: &str) -> bool {
+pub(super) fn has_scheme(dest: &str) -> bool {
     let b = dest.as_bytes();
     if !b.first().is_some_and(|c| c.is_ascii_lowercase()) {
         return false;
@@ -236,9 +236,9 @@ fn id_from_content(s: &str) -> String {
 
 /// A start tag: its lower-case name and its attributes' values (byte ranges in the
 /// HTML, still escaped).
-struct Tag {
-    name: String,
-    attrs: Vec<(String, Range<usize>)>,
+pub(super) struct Tag {
+    pub name: String,
+    pub attrs: Vec<(String, Range<usize>)>,
 }
 
 impl Tag {
@@ -249,7 +249,7 @@ impl Tag {
 
 /// The start tags of `html` in order; comments and the text of `script`, `style`,
 /// `textarea` and `title` are skipped.
-fn scan(html: &str) -> Vec<Tag> {
+pub(super) fn scan(html: &str) -> Vec<Tag> {
     let b = html.as_bytes();
     let mut tags = Vec::new();
     let mut i = 0;
@@ -338,7 +338,7 @@ fn find_ci(hay: &str, from: usize, needle: &str) -> Option<usize> {
 
 /// An attribute value's text: character references decoded (the ones HTML
 /// writers use; others stay as written).
-fn unescape(s: &str) -> String {
+pub(super) fn unescape(s: &str) -> String {
     if !s.contains('&') {
         return s.to_string();
     }

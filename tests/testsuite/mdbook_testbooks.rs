@@ -6,7 +6,10 @@
 //! replaced a page silently); a broken link in a plain book is a warning unless the
 //! book asks for link checking (the Reference has a typo'd link and builds with
 //! mdBook); other renderers' tables are named; a theme file listed in
-//! `additional-js` is applied, not warned about.
+//! `additional-js` is applied, not warned about; a raw-HTML `<a href="x.md">` names
+//! the page and a hard break is `<br>`, as mdBook writes them; an indented
+//! SUMMARY.md link without a bullet is left out with a warning (mdBook leaves it
+//! out: in Markdown it continues the item above) instead of stopping the build.
 use crate::common::{policybook, Run};
 
 fn build(files: &[(&str, &str)]) -> (tempfile::TempDir, Run) {
@@ -134,4 +137,58 @@ built the book into TMP/book (open TMP/book/index.html)
         "{page}"
     );
     assert!(tmp.path().join("book/theme/reference.js").is_file());
+}
+
+#[test]
+fn raw_html_md_links_and_hard_breaks_as_mdbook() {
+    let (tmp, run) = build(&[
+        ("book.toml", "[book]\ntitle = \"R\"\n"),
+        ("src/SUMMARY.md", "- [A](a.md)\n- [B](sub/b.md)\n"),
+        (
+            "src/a.md",
+            "# A\n\nHard\\\nbreak and <a href=\"sub/b.md#x\">raw link</a>.\n",
+        ),
+        (
+            "src/sub/b.md",
+            "# B\n\n## X\n\n<a href=\"../a.md\">back</a>\n",
+        ),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let read = |p: &str| std::fs::read_to_string(tmp.path().join("book").join(p)).unwrap();
+    // As mdBook 0.5.4 writes them (checked with `mdbook build`).
+    assert!(
+        read("a.html").contains("<p>Hard<br>break and <a href=\"sub/b.html#x\">raw link</a>.</p>")
+    );
+    assert!(read("sub/b.html").contains("<p><a href=\"../a.html\">back</a></p>"));
+    let print = read("print.html");
+    assert!(
+        print.contains("<p>Hard<br>break and <a href=\"#x\">raw link</a>.</p>"),
+        "{print}"
+    );
+    assert!(print.contains("<p><a href=\"#a\">back</a></p>"), "{print}");
+}
+
+#[test]
+fn an_indented_chapter_without_a_bullet_is_left_out_with_a_warning() {
+    let (tmp, run) = build(&[
+        ("book.toml", "[book]\ntitle = \"R\"\n"),
+        (
+            "src/SUMMARY.md",
+            "- [Deep 1](d1.md)\n    - [Deep 2](d2.md)\n        [Deep 3](d3.md)\n",
+        ),
+        ("src/d1.md", "# Deep 1\n"),
+        ("src/d2.md", "# Deep 2\n"),
+        ("src/d3.md", "# Deep 3\n"),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stderr.replace(&tmp.path().display().to_string(), "TMP"),
+        "src/SUMMARY.md:3:9: warning: an indented chapter without a `-` bullet is left out of the book (as mdBook does: the line continues the chapter above it)
+  help: numbered chapters start with `- `
+built the book into TMP/book (open TMP/book/index.html)
+"
+    );
+    assert!(!tmp.path().join("book/d3.html").exists());
+    let toc = std::fs::read_to_string(tmp.path().join("book/assets/toc.js")).unwrap();
+    assert!(toc.contains("Deep 2") && !toc.contains("Deep 3"), "{toc}");
 }
