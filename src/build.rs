@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use crate::artifacts::Artifacts;
 use crate::diagnostics::Diagnostics;
 use crate::model::Bundle;
 use crate::output::Staging;
@@ -60,16 +61,19 @@ pub fn build(bundle: &Bundle) -> Result<BuildSummary, BuildError> {
         return Err(anyhow::anyhow!("{}; nothing was written", problem.message).into());
     }
     let staging = Staging::new(&bundle.root.join(target))?;
+    // Every output file is made once: written here, and shown by the site as it is.
+    let mut artifacts = Artifacts::default();
     if project {
-        azure::emit(bundle, &staging)?;
-        gatekeeper::emit(bundle, &staging)?;
+        artifacts.extend(azure::artifacts(bundle));
+        artifacts.extend(gatekeeper::artifacts(bundle));
     }
+    artifacts.write_to(staging.path())?;
     let site_out = if project {
         staging.path().join("site")
     } else {
         staging.path().to_path_buf()
     };
-    let site_diagnostics = site::render(bundle, &report, &site_out)?;
+    let site_diagnostics = site::render(bundle, &report, &artifacts, &site_out)?;
     if site_diagnostics.has_errors() {
         return Err(BuildError::Diagnostics(site_diagnostics));
     }

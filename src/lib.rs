@@ -21,6 +21,7 @@ pub mod gatekeeper;
 pub mod runner;
 pub mod site;
 
+pub mod artifacts;
 pub mod build;
 pub mod check;
 pub mod output;

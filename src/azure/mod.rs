@@ -17,9 +17,10 @@ use regorus::{Rc, Source};
 
 pub use definition::{all_definitions, definition_json, NamedDefinition};
 
+use crate::artifacts::{Artifacts, RuleFile};
 use crate::diagnostics::Diagnostics;
 use crate::model::{AliasCatalog, Bundle};
-use crate::output::{json_bytes, Staging};
+use crate::output::json_bytes;
 
 /// The alias registry regorus compiles against, from the bundle's catalog.
 pub fn alias_registry(catalog: &AliasCatalog) -> anyhow::Result<Rc<AliasRegistry>> {
@@ -164,60 +165,62 @@ fn place_compile_error(
     (location, message)
 }
 
-/// Writes `azure/…` into the staging folder.
-pub fn emit(bundle: &Bundle, out: &Staging) -> anyhow::Result<()> {
+/// The files of `azure/…`, each rule's definitions marked as its own.
+pub fn artifacts(bundle: &Bundle) -> Artifacts {
+    let mut out = Artifacts::default();
     if bundle.config.policybook.is_none() {
-        return Ok(());
+        return out;
     }
     let defs = all_definitions(bundle);
     for d in &defs {
-        out.write(
-            &format!("azure/definitions/{}.json", d.file),
+        let what = if d.json.pointer("/properties/mode").and_then(|m| m.as_str())
+            == Some("Microsoft.Kubernetes.Data")
+        {
+            RuleFile::KubernetesDataDefinition
+        } else {
+            RuleFile::AzureDefinition
+        };
+        out.add(
+            format!("azure/definitions/{}.json", d.file),
             json_bytes(&d.json),
-        )?;
+        )
+        .for_rule(&d.rule.id, what);
     }
-    out.write(
+    out.add(
         "azure/initiative.json",
         json_bytes(&initiative::initiative_json(bundle, &defs)),
-    )?;
-    out.write(
+    );
+    out.add(
         "azure/azuredeploy.json",
         json_bytes(&arm::arm_template(bundle, &defs)),
-    )?;
+    );
     for (file, v) in deploy::az_files(bundle, &defs) {
-        out.write(&format!("azure/az/{file}"), json_bytes(&v))?;
+        out.add(format!("azure/az/{file}"), json_bytes(&v));
     }
     for (file, v) in deploy::environment_files(bundle, &defs) {
-        out.write(&format!("azure/az/{file}"), json_bytes(&v))?;
+        out.add(format!("azure/az/{file}"), json_bytes(&v));
     }
     for env in &bundle.rollout.environments {
-        out.write(
-            &format!("azure/assignments/{}.json", env.name),
+        out.add(
+            format!("azure/assignments/{}.json", env.name),
             json_bytes(&environments::assignment_template(bundle, env, &defs)),
-        )?;
+        );
     }
-    out.write("azure/deploy.sh", deploy::deploy_sh(bundle, &defs))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(
-            out.path().join("azure/deploy.sh"),
-            std::fs::Permissions::from_mode(0o755),
-        )?;
-    }
+    out.add("azure/deploy.sh", deploy::deploy_sh(bundle, &defs))
+        .set_executable();
     for (file, v) in epac::epac_files(bundle, &defs) {
-        out.write(&format!("azure/epac/Definitions/{file}"), json_bytes(&v))?;
+        out.add(format!("azure/epac/Definitions/{file}"), json_bytes(&v));
     }
     for (file, v) in epac::environment_files(bundle, &defs) {
-        out.write(&format!("azure/epac/Definitions/{file}"), json_bytes(&v))?;
+        out.add(format!("azure/epac/Definitions/{file}"), json_bytes(&v));
     }
     if let Some(text) = epac::global_settings(bundle) {
-        out.write("azure/epac/Definitions/global-settings.jsonc", text)?;
+        out.add("azure/epac/Definitions/global-settings.jsonc", text);
     }
     for (file, v) in alz::alz_files(bundle, &defs) {
-        out.write(&format!("azure/alz/{file}"), json_bytes(&v))?;
+        out.add(format!("azure/alz/{file}"), json_bytes(&v));
     }
-    Ok(())
+    out
 }
 
 #[cfg(test)]

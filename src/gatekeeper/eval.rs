@@ -1,11 +1,15 @@
 //! Gatekeeper's evaluation, reproduced with regorus: one compiled engine per
-//! ConstraintTemplate, cloned per review; `input.review` and `data.inventory`
-//! built the way gator builds them; results read from `violation`. Every
-//! evaluation is bounded in time and stack, and recursion is rejected (see `limits`).
+//! ConstraintTemplate, cloned per review, given the `input.review` of `request`
+//! and the `data.inventory` of `inventory`; results read from `violation`.
+//! Every evaluation is bounded in time and stack (`limits`), and recursion is
+//! rejected at compile time (`recursion`). Its errors are types: `CompileError`
+//! (which module, line and column) and `EvalError`.
 
 use serde_json::{json, Map, Value};
 
 use super::limits;
+use super::recursion;
+use crate::regorus_errors::{locate, Located};
 
 /// One result of a template's `violation` rule.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,12 +42,49 @@ impl std::fmt::Display for CompileError {
     }
 }
 
+impl std::error::Error for CompileError {}
+
 /// A compiled ConstraintTemplate target.
 #[derive(Clone)]
 pub struct Template {
     /// Package of the template module, e.g. `data.k8sazurenopodidentity`.
     pub package: String,
     engine: regorus::Engine,
+}
+
+/// Why an evaluation of `violation` gave no violations.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EvalError {
+    /// regorus failed; printed `file:line:col: message` when it names a place.
+    #[error("{}", compact(.0))]
+    Regorus(Located),
+    /// Ran past the time limit (or the worker could not run it).
+    #[error("{0}")]
+    Bounded(limits::Overrun),
+    /// A value regorus could not convert.
+    #[error("{0}")]
+    Value(String),
+    #[error("`violation` must be a set of objects, got {0}")]
+    NotASet(Value),
+    #[error("a `violation` result must be an object, got {0}")]
+    NotAnObject(Value),
+    #[error("a `violation` result has no `msg`")]
+    NoMsg,
+}
+
+impl EvalError {
+    fn regorus(e: &anyhow::Error) -> EvalError {
+        EvalError::Regorus(locate(&format!("{e:#}")))
+    }
+
+    /// A regorus error of an evaluation under `limit`: the time limit, or another.
+    fn of_run(e: &anyhow::Error, limit: limits::TimeLimit) -> EvalError {
+        if limits::is_time_error(e) {
+            EvalError::Bounded(limits::Overrun::Time(limit.exceeded_message()))
+        } else {
+            EvalError::regorus(e)
+        }
+    }
 }
 
 impl Template {
@@ -71,7 +112,7 @@ impl Template {
             }
         }
         // Recursive functions would overflow the stack: rejected here, as OPA does.
-        if let Some(r) = limits::find_recursion(&mut engine) {
+        if let Some(r) = recursion::find_recursion(&mut engine) {
             return Err(CompileError {
                 module: r.module,
                 line: Some(r.line),
@@ -113,12 +154,12 @@ impl Template {
         review: &Value,
         parameters: &Value,
         inventory: &Value,
-    ) -> Result<Vec<Violation>, String> {
+    ) -> Result<Vec<Violation>, EvalError> {
         let mut engine = self.engine.clone();
         // The data is loaded here; the evaluation itself is bounded in `run`.
         engine
             .add_data(to_regorus(&json!({ "inventory": inventory })))
-            .map_err(|e| compact_error(&format!("{e:#}")))?;
+            .map_err(|e| EvalError::regorus(&e))?;
         self.run(
             engine,
             to_regorus(&json!({"review": review, "parameters": parameters})),
@@ -133,50 +174,44 @@ impl Template {
         review: &Value,
         parameters: &Value,
         inventory: &Value,
-    ) -> Result<(Vec<Violation>, LineCoverage), String> {
+    ) -> Result<(Vec<Violation>, LineCoverage), EvalError> {
         let mut engine = self.engine.clone();
         engine
             .add_data(to_regorus(&json!({ "inventory": inventory })))
-            .map_err(|e| compact_error(&format!("{e:#}")))?;
+            .map_err(|e| EvalError::regorus(&e))?;
         engine.set_enable_coverage(true);
         let input = to_regorus(&json!({"review": review, "parameters": parameters}));
         let rule = format!("{}.violation", self.package);
         let (v, lines) = limits::run_bounded(move |limit| {
             limits::arm(&mut engine, limit);
             engine.set_input(input);
-            let v = engine.eval_rule(rule).map_err(|e| {
-                if limits::is_time_error(&e) {
-                    limit.exceeded_message()
-                } else {
-                    compact_error(&format!("{e:#}"))
-                }
-            })?;
+            let v = engine
+                .eval_rule(rule)
+                .map_err(|e| EvalError::of_run(&e, limit))?;
             let report = engine
                 .get_coverage_report()
-                .map_err(|e| compact_error(&format!("{e:#}")))?;
-            Ok::<_, String>((v, LineCoverage::from_report(&report)))
+                .map_err(|e| EvalError::regorus(&e))?;
+            Ok::<_, EvalError>((v, LineCoverage::from_report(&report)))
         })
-        .map_err(|e| e.to_string())??;
+        .map_err(EvalError::Bounded)??;
         Ok((read_violations(v)?, lines))
     }
 
     /// This template with `data.inventory` loaded and the engine analysed once,
     /// for many reviews against one inventory (`check` on a cluster dump):
     /// loading and analysing per review made `check` quadratic.
-    pub fn with_inventory(&self, inventory: &regorus::Value) -> Result<Template, String> {
+    pub fn with_inventory(&self, inventory: &regorus::Value) -> Result<Template, EvalError> {
         let mut engine = self.engine.clone();
         let mut data = regorus::Value::new_object();
         data.as_object_mut()
-            .map_err(|e| e.to_string())?
+            .map_err(|e| EvalError::Value(e.to_string()))?
             .insert(regorus::Value::from("inventory"), inventory.clone());
-        engine
-            .add_data(data)
-            .map_err(|e| compact_error(&format!("{e:#}")))?;
+        engine.add_data(data).map_err(|e| EvalError::regorus(&e))?;
         // Any evaluation prepares the engine (analysis, scheduling) and clones
         // keep that; a trivial query does it without running the template.
         engine
             .eval_query("true".into(), false)
-            .map_err(|e| compact_error(&format!("{e:#}")))?;
+            .map_err(|e| EvalError::regorus(&e))?;
         Ok(Template {
             package: self.package.clone(),
             engine,
@@ -190,7 +225,7 @@ impl Template {
         &self,
         review: &regorus::Value,
         parameters: &regorus::Value,
-    ) -> Result<Vec<Violation>, String> {
+    ) -> Result<Vec<Violation>, EvalError> {
         self.run(self.engine.clone(), review_input(review, parameters))
     }
 
@@ -201,7 +236,7 @@ impl Template {
     pub fn evaluate_loaded_many(
         templates: &[(&Template, &regorus::Value)],
         review: &regorus::Value,
-    ) -> Vec<Result<Vec<Violation>, String>> {
+    ) -> Vec<Result<Vec<Violation>, EvalError>> {
         let work: Vec<(regorus::Engine, String, regorus::Value)> = templates
             .iter()
             .map(|(t, params)| {
@@ -226,7 +261,7 @@ impl Template {
                 .into_iter()
                 .map(|r| r.and_then(read_violations))
                 .collect(),
-            Err(e) => vec![Err(e.to_string()); n],
+            Err(e) => vec![Err(EvalError::Bounded(e)); n],
         }
     }
 
@@ -234,11 +269,11 @@ impl Template {
         &self,
         engine: regorus::Engine,
         input: regorus::Value,
-    ) -> Result<Vec<Violation>, String> {
+    ) -> Result<Vec<Violation>, EvalError> {
         let rule = format!("{}.violation", self.package);
         // On a big-stack worker thread, within the time limit (see `limits`).
         let v = limits::run_bounded(move |limit| eval_violation(engine, rule, input, limit))
-            .map_err(|e| e.to_string())??;
+            .map_err(EvalError::Bounded)??;
         read_violations(v)
     }
 }
@@ -307,22 +342,18 @@ fn eval_violation(
     rule: String,
     input: regorus::Value,
     limit: limits::TimeLimit,
-) -> Result<regorus::Value, String> {
+) -> Result<regorus::Value, EvalError> {
     limits::arm(&mut engine, limit);
     engine.set_input(input);
-    engine.eval_rule(rule).map_err(|e| {
-        if limits::is_time_error(&e) {
-            limit.exceeded_message()
-        } else {
-            compact_error(&format!("{e:#}"))
-        }
-    })
+    engine
+        .eval_rule(rule)
+        .map_err(|e| EvalError::of_run(&e, limit))
 }
 
 /// The `violation` set as violations: each an object with a `msg`.
-fn read_violations(v: regorus::Value) -> Result<Vec<Violation>, String> {
+fn read_violations(v: regorus::Value) -> Result<Vec<Violation>, EvalError> {
     {
-        let v: Value = serde_json::to_value(&v).map_err(|e| e.to_string())?;
+        let v: Value = serde_json::to_value(&v).map_err(|e| EvalError::Value(e.to_string()))?;
         let items: Vec<Value> = match v {
             Value::Array(a) => a,
             Value::Null => vec![],
@@ -331,7 +362,7 @@ fn read_violations(v: regorus::Value) -> Result<Vec<Violation>, String> {
             other => {
                 // A set serialises as an array; anything else means `violation` is not a set.
                 if other.is_object() {
-                    return Err(format!("`violation` must be a set of objects, got {other}"));
+                    return Err(EvalError::NotASet(other));
                 }
                 vec![other]
             }
@@ -339,12 +370,12 @@ fn read_violations(v: regorus::Value) -> Result<Vec<Violation>, String> {
         let mut out = Vec::new();
         for r in items {
             let Value::Object(o) = r else {
-                return Err(format!("a `violation` result must be an object, got {r}"));
+                return Err(EvalError::NotAnObject(r));
             };
             let msg = match o.get("msg") {
                 Some(Value::String(s)) => s.clone(),
                 Some(other) => other.to_string(),
-                None => return Err("a `violation` result has no `msg`".into()),
+                None => return Err(EvalError::NoMsg),
             };
             let details = o
                 .get("details")
@@ -363,18 +394,21 @@ pub fn to_regorus(v: &Value) -> regorus::Value {
 
 /// A regorus error on one line: `<file>:<line>:<col>: <message>` when regorus
 /// points at a place (see `regorus_errors` for why this reads its text).
-pub fn compact_error(text: &str) -> String {
-    let located = crate::regorus_errors::locate(text);
-    match located.place {
+fn compact_error(text: &str) -> String {
+    compact(&locate(text))
+}
+
+fn compact(located: &Located) -> String {
+    match &located.place {
         Some((file, line, col)) => format!("{file}:{line}:{col}: {}", located.message),
-        None => located.message,
+        None => located.message.clone(),
     }
 }
 
 /// The module, line and column a regorus error names: `template.rego` is
 /// module 0, `lib_<i>.rego` module i + 1; any other place is kept in the message.
 fn parse_error(module: usize, e: &anyhow::Error) -> CompileError {
-    let located = crate::regorus_errors::locate(&format!("{e:#}"));
+    let located = locate(&format!("{e:#}"));
     let known = located.place.as_ref().and_then(|(file, line, col)| {
         let m = match file.strip_suffix(".rego")? {
             "template" => 0,
@@ -396,288 +430,6 @@ fn parse_error(module: usize, e: &anyhow::Error) -> CompileError {
             message: compact_error(&format!("{e:#}")),
         },
     }
-}
-
-/// `group`, `version` of an `apiVersion` (`apps/v1` → (`apps`, `v1`); `v1` → (``, `v1`)).
-pub fn split_api_version(api_version: &str) -> (String, String) {
-    match api_version.rsplit_once('/') {
-        Some((g, v)) => (g.to_string(), v.to_string()),
-        None => (String::new(), api_version.to_string()),
-    }
-}
-
-/// `(group, kind)` of an object.
-pub fn group_kind(obj: &Value) -> (String, String) {
-    let (g, _) = split_api_version(
-        obj.get("apiVersion")
-            .and_then(Value::as_str)
-            .unwrap_or_default(),
-    );
-    (
-        g,
-        obj.get("kind")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string(),
-    )
-}
-
-pub fn meta_str<'a>(obj: &'a Value, key: &str) -> &'a str {
-    obj.get("metadata")
-        .and_then(|m| m.get(key))
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-}
-
-/// The `input.review` gator builds for a plain object (an `AdmissionRequest`
-/// as JSON; `name`/`namespace` omitted when empty, `oldObject`/`options` null).
-pub fn review_for_object(obj: &Value, operation: &str) -> Value {
-    let (group, version) = split_api_version(
-        obj.get("apiVersion")
-            .and_then(Value::as_str)
-            .unwrap_or_default(),
-    );
-    let kind = obj.get("kind").and_then(Value::as_str).unwrap_or_default();
-    let mut r = Map::new();
-    r.insert("uid".into(), json!(""));
-    r.insert(
-        "kind".into(),
-        json!({"group": group, "version": version, "kind": kind}),
-    );
-    r.insert(
-        "resource".into(),
-        json!({"group": "", "version": "", "resource": ""}),
-    );
-    let name = meta_str(obj, "name");
-    if !name.is_empty() {
-        r.insert("name".into(), json!(name));
-    }
-    let ns = meta_str(obj, "namespace");
-    if !ns.is_empty() {
-        r.insert("namespace".into(), json!(ns));
-    }
-    r.insert("operation".into(), json!(operation));
-    r.insert("userInfo".into(), json!({}));
-    r.insert("object".into(), obj.clone());
-    r.insert("oldObject".into(), Value::Null);
-    r.insert("options".into(), Value::Null);
-    r.insert("namespaceObject".into(), Value::Null);
-    Value::Object(r)
-}
-
-/// `review_for_object` as regorus reads it, for an object already converted
-/// (`to_regorus`): the converted object is shared, not copied again.
-pub fn review_converted(
-    obj: &Value,
-    converted: &regorus::Value,
-    operation: &str,
-) -> regorus::Value {
-    // The review of a stand-in holding just what the review reads, then the object.
-    let stand_in = json!({
-        "apiVersion": obj.get("apiVersion"),
-        "kind": obj.get("kind"),
-        "metadata": {"name": meta_str(obj, "name"), "namespace": meta_str(obj, "namespace")},
-    });
-    let mut review = to_regorus(&review_for_object(&stand_in, operation));
-    if let Ok(m) = review.as_object_mut() {
-        m.insert(regorus::Value::from("object"), converted.clone());
-    }
-    review
-}
-
-/// What a case reviews: the review document plus the object(s) `match` looks at.
-#[derive(Debug, Clone)]
-pub struct Review {
-    pub review: Value,
-    /// `object` and/or `oldObject` (an AdmissionReview matches when either matches).
-    pub match_objects: Vec<Value>,
-}
-
-impl Review {
-    pub fn of_object(obj: &Value, operation: &str) -> Review {
-        Review {
-            review: review_for_object(obj, operation),
-            match_objects: vec![obj.clone()],
-        }
-    }
-}
-
-const ADMISSION_REQUEST_KEYS: &[&str] = &[
-    "uid",
-    "kind",
-    "resource",
-    "subResource",
-    "requestKind",
-    "requestResource",
-    "requestSubResource",
-    "name",
-    "namespace",
-    "operation",
-    "userInfo",
-    "object",
-    "oldObject",
-    "dryRun",
-    "options",
-];
-
-/// Whether a case object is an `admission.k8s.io` AdmissionReview.
-pub fn is_admission_review(obj: &Value) -> bool {
-    let (g, k) = group_kind(obj);
-    g == "admission.k8s.io" && k == "AdmissionReview"
-}
-
-/// The review gator builds from an AdmissionReview case object: the request as
-/// given (`operation`, `userInfo`, `oldObject` come through; `kind` as written).
-pub fn review_for_admission(obj: &Value) -> Result<Review, String> {
-    for k in obj.as_object().into_iter().flat_map(|m| m.keys()) {
-        if !["apiVersion", "kind", "request", "response"].contains(&k.as_str()) {
-            return Err(format!("AdmissionReview has an unknown field `{k}`"));
-        }
-    }
-    let Some(req) = obj.get("request").and_then(Value::as_object) else {
-        return Err("AdmissionReview has no `request`".into());
-    };
-    for k in req.keys() {
-        if !ADMISSION_REQUEST_KEYS.contains(&k.as_str()) {
-            return Err(format!(
-                "AdmissionReview request has an unknown field `{k}`"
-            ));
-        }
-    }
-    let object = req.get("object").filter(|v| !v.is_null()).cloned();
-    let old = req.get("oldObject").filter(|v| !v.is_null()).cloned();
-    if object.is_none() && old.is_none() {
-        return Err("AdmissionReview request has neither `object` nor `oldObject`".into());
-    }
-    let operation = req
-        .get("operation")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
-    let kind = req.get("kind").cloned().unwrap_or_else(|| json!({}));
-    let kind = json!({
-        "group": kind.get("group").and_then(Value::as_str).unwrap_or_default(),
-        "version": kind.get("version").and_then(Value::as_str).unwrap_or_default(),
-        "kind": kind.get("kind").and_then(Value::as_str).unwrap_or_default(),
-    });
-    let resource = req.get("resource").cloned().unwrap_or_else(|| json!({}));
-    let resource = json!({
-        "group": resource.get("group").and_then(Value::as_str).unwrap_or_default(),
-        "version": resource.get("version").and_then(Value::as_str).unwrap_or_default(),
-        "resource": resource.get("resource").and_then(Value::as_str).unwrap_or_default(),
-    });
-    let mut r = Map::new();
-    r.insert("uid".into(), req.get("uid").cloned().unwrap_or(json!("")));
-    r.insert("kind".into(), kind);
-    r.insert("resource".into(), resource);
-    for k in [
-        "subResource",
-        "requestKind",
-        "requestResource",
-        "requestSubResource",
-        "name",
-        "namespace",
-    ] {
-        if let Some(v) = req
-            .get(k)
-            .filter(|v| !v.is_null() && v.as_str() != Some(""))
-        {
-            r.insert(k.into(), v.clone());
-        }
-    }
-    r.insert("operation".into(), json!(operation));
-    r.insert(
-        "userInfo".into(),
-        req.get("userInfo")
-            .cloned()
-            .filter(|v| !v.is_null())
-            .unwrap_or(json!({})),
-    );
-    // DELETE reviews the old object as the object.
-    let reviewed = if operation == "DELETE" {
-        old.clone().or(object.clone())
-    } else {
-        object.clone()
-    };
-    r.insert("object".into(), reviewed.unwrap_or(Value::Null));
-    r.insert("oldObject".into(), old.clone().unwrap_or(Value::Null));
-    if let Some(d) = req.get("dryRun").filter(|v| !v.is_null()) {
-        r.insert("dryRun".into(), d.clone());
-    }
-    r.insert(
-        "options".into(),
-        req.get("options").cloned().unwrap_or(Value::Null),
-    );
-    r.insert("namespaceObject".into(), Value::Null);
-    let match_objects = object.into_iter().chain(old).collect();
-    Ok(Review {
-        review: Value::Object(r),
-        match_objects,
-    })
-}
-
-/// `data.inventory` from objects: `cluster[gv][kind][name]` for cluster-scoped
-/// objects, `namespace[ns][gv][kind][name]` otherwise; `{}` when empty.
-pub fn inventory(objects: &[Value]) -> Value {
-    let mut root = Map::new();
-    for o in objects {
-        let gv = o
-            .get("apiVersion")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let kind = o.get("kind").and_then(Value::as_str).unwrap_or_default();
-        let name = meta_str(o, "name");
-        let ns = meta_str(o, "namespace");
-        let mut path: Vec<&str> = if ns.is_empty() {
-            vec!["cluster"]
-        } else {
-            vec!["namespace", ns]
-        };
-        path.extend([gv, kind]);
-        let mut cur = &mut root;
-        for p in path {
-            cur = cur
-                .entry(p.to_string())
-                .or_insert_with(|| Value::Object(Map::new()))
-                .as_object_mut()
-                .expect("inventory levels are objects");
-        }
-        cur.insert(name.to_string(), o.clone());
-    }
-    Value::Object(root)
-}
-/// `inventory` for regorus from objects already converted (`to_regorus`),
-/// each shared rather than copied.
-pub fn inventory_converted<'a>(
-    objects: impl IntoIterator<Item = (&'a Value, &'a regorus::Value)>,
-) -> regorus::Value {
-    let mut root = regorus::Value::new_object();
-    for (o, converted) in objects {
-        let gv = o
-            .get("apiVersion")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let kind = o.get("kind").and_then(Value::as_str).unwrap_or_default();
-        let ns = meta_str(o, "namespace");
-        let mut path: Vec<&str> = if ns.is_empty() {
-            vec!["cluster"]
-        } else {
-            vec!["namespace", ns]
-        };
-        path.extend([gv, kind, meta_str(o, "name")]);
-        let last = path.pop().expect("a name");
-        let mut cur = &mut root;
-        for p in path {
-            cur = cur
-                .as_object_mut()
-                .expect("inventory levels are objects")
-                .get_or_insert_with(regorus::Value::from(p), regorus::Value::new_object);
-        }
-        cur.as_object_mut()
-            .expect("inventory levels are objects")
-            .insert(regorus::Value::from(last), converted.clone());
-    }
-    root
 }
 
 /// Assertion semantics of gator: counts results whose message matches

@@ -5,7 +5,18 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use super::eval::{group_kind, meta_str};
+use super::request::{group_kind, meta_str};
+
+/// Why a `match` cannot be decided for an object (Gatekeeper's autoreject).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MatchError {
+    #[error("namespaceSelector needs the Namespace `{0}`, which is not in the inventory")]
+    NamespaceMissing(String),
+    #[error("a matchExpressions entry has no key")]
+    NoKey,
+    #[error("unknown label selector operator `{0}`")]
+    UnknownOperator(String),
+}
 
 /// Whether `pattern` (exact, `x*`, `*x` or `*x*`) matches `candidate`.
 pub fn wildcard(pattern: &str, candidate: &str) -> bool {
@@ -50,7 +61,7 @@ fn object_namespace(obj: &Value) -> String {
 /// Decides whether a constraint with `spec.match` = `m` sees `obj`.
 /// `namespaces` are the Namespace objects known (for `namespaceSelector`).
 /// An error is what Gatekeeper turns into an autoreject result.
-pub fn matches(m: &Value, obj: &Value, namespaces: &[Value]) -> Result<bool, String> {
+pub fn matches(m: &Value, obj: &Value, namespaces: &[Value]) -> Result<bool, MatchError> {
     matches_by(m, obj, |ns| {
         namespaces
             .iter()
@@ -78,7 +89,7 @@ pub fn matches_indexed(
     m: &Value,
     obj: &Value,
     namespaces: &NamespaceIndex,
-) -> Result<bool, String> {
+) -> Result<bool, MatchError> {
     matches_by(m, obj, |ns| namespaces.0.get(ns).copied())
 }
 
@@ -86,7 +97,7 @@ fn matches_by<'n>(
     m: &Value,
     obj: &Value,
     namespace: impl Fn(&str) -> Option<&'n Value>,
-) -> Result<bool, String> {
+) -> Result<bool, MatchError> {
     let Some(m) = m.as_object() else {
         return Ok(true);
     };
@@ -167,11 +178,7 @@ fn matches_by<'n>(
                         .cloned()
                         .unwrap_or(Value::Null),
                 ),
-                None => {
-                    return Err(format!(
-                    "namespaceSelector needs the Namespace `{ns}`, which is not in the inventory"
-                ))
-                }
+                None => return Err(MatchError::NamespaceMissing(ns)),
             }
         };
         if let Some(labels) = labels {
@@ -201,7 +208,7 @@ fn matches_by<'n>(
 }
 
 /// A Kubernetes label selector (`matchLabels` AND `matchExpressions`).
-pub fn label_selector(sel: &Value, labels: &Value) -> Result<bool, String> {
+pub fn label_selector(sel: &Value, labels: &Value) -> Result<bool, MatchError> {
     let label = |k: &str| labels.get(k).and_then(Value::as_str);
     if let Some(ml) = sel.get("matchLabels").and_then(Value::as_object) {
         for (k, v) in ml {
@@ -219,7 +226,7 @@ pub fn label_selector(sel: &Value, labels: &Value) -> Result<bool, String> {
         let key = e
             .get("key")
             .and_then(Value::as_str)
-            .ok_or("a matchExpressions entry has no key")?;
+            .ok_or(MatchError::NoKey)?;
         let values = strings(e.get("values"));
         let op = e
             .get("operator")
@@ -230,7 +237,7 @@ pub fn label_selector(sel: &Value, labels: &Value) -> Result<bool, String> {
             "NotIn" => label(key).is_none_or(|v| !values.iter().any(|x| x == v)),
             "Exists" => label(key).is_some(),
             "DoesNotExist" => label(key).is_none(),
-            other => return Err(format!("unknown label selector operator `{other}`")),
+            other => return Err(MatchError::UnknownOperator(other.to_string())),
         };
         if !ok {
             return Ok(false);

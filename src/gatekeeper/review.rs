@@ -15,35 +15,40 @@
 
 use serde_json::Value;
 
-use super::eval::{self, Review, Template, Violation};
+use super::eval::{EvalError, Template, Violation};
+use super::inventory;
 use super::matcher;
+use super::request::{group_kind, is_admission_review, review_for_admission, RequestError, Review};
 
 /// The review of `obj`: an AdmissionReview's request, or `obj` admitted with
 /// `operation` (gator's `CREATE` for tests, `""` for suites).
-pub fn review_of(obj: &Value, operation: &str) -> Result<Review, String> {
-    if eval::is_admission_review(obj) {
-        eval::review_for_admission(obj)
+pub fn review_of(obj: &Value, operation: &str) -> Result<Review, RequestError> {
+    if is_admission_review(obj) {
+        review_for_admission(obj)
     } else {
         Ok(Review::of_object(obj, operation))
     }
 }
 
 /// Whether a constraint's `match` selects a review, and its match errors.
-#[derive(Debug, Default)]
-pub struct MatchOutcome {
+#[derive(Debug)]
+pub struct MatchOutcome<E> {
     /// Some object of the review matched.
     pub matched: bool,
     /// Match errors, in the order of the objects.
-    pub errors: Vec<String>,
+    pub errors: Vec<E>,
 }
 
 /// Runs `matches` (a constraint's `match` against one object) over the
 /// review's objects.
-pub fn match_review<'a>(
+pub fn match_review<'a, E>(
     objects: impl IntoIterator<Item = &'a Value>,
-    mut matches: impl FnMut(&Value) -> Result<bool, String>,
-) -> MatchOutcome {
-    let mut out = MatchOutcome::default();
+    mut matches: impl FnMut(&Value) -> Result<bool, E>,
+) -> MatchOutcome<E> {
+    let mut out = MatchOutcome {
+        matched: false,
+        errors: Vec::new(),
+    };
     for o in objects {
         match matches(o) {
             Ok(true) => out.matched = true,
@@ -55,20 +60,14 @@ pub fn match_review<'a>(
 }
 
 /// Why an object could not be evaluated.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ObjectError {
     /// The object is an AdmissionReview gator would not accept.
-    Review(String),
+    #[error("{0}")]
+    Review(RequestError),
     /// The Rego evaluation failed (never counted as a violation).
-    Evaluation(String),
-}
-
-impl std::fmt::Display for ObjectError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ObjectError::Review(e) | ObjectError::Evaluation(e) => f.write_str(e),
-        }
-    }
+    #[error("{0}")]
+    Evaluation(EvalError),
 }
 
 /// The violations gator reports for `obj` under one constraint (`match_`,
@@ -96,12 +95,12 @@ pub fn evaluate_object_with(
     operation: &str,
     match_: &Value,
     inventory: &[Value],
-    evaluate: impl FnOnce(&Value, &Value) -> Result<Vec<Violation>, String>,
+    evaluate: impl FnOnce(&Value, &Value) -> Result<Vec<Violation>, EvalError>,
 ) -> Result<Vec<Violation>, ObjectError> {
     let review = review_of(obj, operation).map_err(ObjectError::Review)?;
     let namespaces: Vec<Value> = inventory
         .iter()
-        .filter(|o| eval::group_kind(o) == (String::new(), "Namespace".to_string()))
+        .filter(|o| group_kind(o) == (String::new(), "Namespace".to_string()))
         .cloned()
         .collect();
     let m = match_review(&review.match_objects, |o| {
@@ -116,7 +115,7 @@ pub fn evaluate_object_with(
     if !m.matched {
         return Ok(vec![]);
     }
-    evaluate(&review.review, &eval::inventory(inventory)).map_err(ObjectError::Evaluation)
+    evaluate(&review.review, &inventory::inventory(inventory)).map_err(ObjectError::Evaluation)
 }
 
 #[cfg(test)]

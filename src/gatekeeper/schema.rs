@@ -249,11 +249,11 @@ fn dotted(v: &Value, pointer: &str) -> String {
 }
 
 /// A draft-4 validator for a parameter schema.
-fn draft4(schema: &Value) -> Result<jsonschema::Validator, String> {
+fn draft4(schema: &Value) -> Result<jsonschema::Validator, jsonschema::ValidationError<'static>> {
     jsonschema::draft4::options()
         .should_validate_formats(false)
         .build(&to_draft4(schema))
-        .map_err(|e| e.to_string())
+        .map_err(|e| e.to_owned())
 }
 
 /// The schema in draft-4 terms: Kubernetes extensions become types, and

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::{eval, yaml};
+use super::{request, yaml};
 use crate::model::{KubernetesRule, Rule};
 
 /// The Gatekeeper target every template and constraint uses.
@@ -32,7 +32,7 @@ pub fn inventory_kinds(k: &KubernetesRule) -> Vec<(String, String, String)> {
     let mut out: Vec<(String, String, String)> = Vec::new();
     for src in std::iter::once(&k.rego).chain(k.libs.iter()) {
         for c in re.captures_iter(src) {
-            let (g, v) = eval::split_api_version(&c[1]);
+            let (g, v) = request::split_api_version(&c[1]);
             let t = (g, v, c[2].to_string());
             if !out.contains(&t) {
                 out.push(t);

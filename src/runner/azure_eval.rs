@@ -22,6 +22,20 @@ pub struct CompiledDefinition {
     pub defaults: Map<String, Value>,
 }
 
+/// Why a definition could not be compiled or run on a resource.
+#[derive(Debug, thiserror::Error)]
+pub enum AzureEvalError {
+    /// regorus's Azure Policy compiler rejected the definition.
+    #[error("{0}")]
+    Compile(azure::CompileError),
+    /// The VM failed on the resource (regorus's message).
+    #[error("{0}")]
+    Run(String),
+    /// The definition gave something other than `{effect: …}`.
+    #[error("unexpected result {0}")]
+    UnexpectedResult(regorus::Value),
+}
+
 /// What a definition did with one resource.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Verdict {
@@ -49,7 +63,7 @@ pub struct Evaluator {
     /// across many rules.
     normalized: std::sync::RwLock<std::collections::HashMap<String, regorus::Value>>,
     /// Control id → compiled ARM definition (compile errors kept to report per case).
-    compiled: std::collections::BTreeMap<String, Result<CompiledDefinition, String>>,
+    compiled: std::collections::BTreeMap<String, Result<CompiledDefinition, AzureEvalError>>,
 }
 
 impl Evaluator {
@@ -85,7 +99,7 @@ impl Evaluator {
         def: &CompiledDefinition,
         resource: &Value,
         overrides: &Map<String, Value>,
-    ) -> Result<Verdict, String> {
+    ) -> Result<Verdict, AzureEvalError> {
         if out_of_mode(def, resource) {
             return Ok(Verdict::OutOfMode);
         }
@@ -101,7 +115,7 @@ impl Evaluator {
         &self,
         definition: &Value,
         condition: &Value,
-    ) -> Result<CompiledDefinition, String> {
+    ) -> Result<CompiledDefinition, AzureEvalError> {
         let mut def = definition.clone();
         def["properties"]["policyRule"] = json!({"if": condition, "then": {"effect": "audit"}});
         let name = def["name"].as_str().unwrap_or("probe").to_string();
@@ -115,7 +129,7 @@ impl Evaluator {
         probe: &CompiledDefinition,
         resource: &Value,
         overrides: &Map<String, Value>,
-    ) -> Result<Option<bool>, String> {
+    ) -> Result<Option<bool>, AzureEvalError> {
         Ok(match self.evaluate(probe, resource, overrides)? {
             Verdict::Effect(_) => Some(true),
             Verdict::NoMatch => Some(false),
@@ -173,7 +187,7 @@ impl Evaluator {
                     Some(Ok(d)) => d,
                     Some(Err(e)) => {
                         result.got = "compile error".into();
-                        result.messages.push(e.clone());
+                        result.messages.push(e.to_string());
                         return result;
                     }
                     None => {
@@ -202,7 +216,7 @@ impl Evaluator {
                     }
                     Err(e) => {
                         result.got = "evaluation error".into();
-                        result.messages.push(e);
+                        result.messages.push(e.to_string());
                     }
                 }
                 result
@@ -227,7 +241,7 @@ impl Runner<'_> {
         &mut self,
         ids: impl IntoIterator<Item = &'i str>,
         resource: &Value,
-    ) -> Vec<(&'i str, Result<Verdict, String>)> {
+    ) -> Vec<(&'i str, Result<Verdict, AzureEvalError>)> {
         let mut normalized = None;
         let mut context = None;
         let mut out = Vec::new();
@@ -263,9 +277,9 @@ pub fn compile_definition(
     name: &str,
     def: &Value,
     registry: &Rc<AliasRegistry>,
-) -> Result<CompiledDefinition, String> {
+) -> Result<CompiledDefinition, AzureEvalError> {
     let text = serde_json::to_string(def).expect("serialisable");
-    let program = azure::compile(name, &text, registry).map_err(|e| e.to_string())?;
+    let program = azure::compile(name, &text, registry).map_err(AzureEvalError::Compile)?;
     let props = &def["properties"];
     let defaults = props["parameters"]
         .as_object()
@@ -311,7 +325,7 @@ pub fn evaluate(
     registry: &AliasRegistry,
     resource: &Value,
     overrides: &Map<String, Value>,
-) -> Result<Verdict, String> {
+) -> Result<Verdict, AzureEvalError> {
     if out_of_mode(def, resource) {
         return Ok(Verdict::OutOfMode);
     }
@@ -323,7 +337,7 @@ fn evaluate_normalized(
     normalized: regorus::Value,
     resource: &Value,
     overrides: &Map<String, Value>,
-) -> Result<Verdict, String> {
+) -> Result<Verdict, AzureEvalError> {
     let mut params = def.defaults.clone();
     for (k, v) in overrides {
         params.insert(k.clone(), v.clone());
@@ -344,10 +358,12 @@ fn run_in(
     normalized: regorus::Value,
     params: regorus::Value,
     context: regorus::Value,
-) -> Result<Verdict, String> {
+) -> Result<Verdict, AzureEvalError> {
     let mut input = regorus::Value::new_object();
     {
-        let m = input.as_object_mut().map_err(|e| e.to_string())?;
+        let m = input
+            .as_object_mut()
+            .map_err(|e| AzureEvalError::Run(e.to_string()))?;
         m.insert(regorus::Value::from("resource"), normalized);
         m.insert(regorus::Value::from("parameters"), params);
     }
@@ -355,14 +371,14 @@ fn run_in(
     vm.set_context(context);
     let out = vm
         .execute_entry_point_by_name("main")
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| AzureEvalError::Run(e.to_string()))?;
     if out == regorus::Value::Undefined {
         return Ok(Verdict::NoMatch);
     }
     let effect = out["effect"]
         .as_string()
         .map(|s| s.to_string())
-        .map_err(|_| format!("unexpected result {out}"))?;
+        .map_err(|_| AzureEvalError::UnexpectedResult(out.clone()))?;
     Ok(Verdict::Effect(effect))
 }
 

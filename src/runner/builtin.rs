@@ -14,13 +14,44 @@ use std::path::Path;
 
 use serde_json::{json, Map, Value};
 
-use super::azure_eval::{self, Verdict};
+use super::azure_eval::{self, AzureEvalError, Verdict};
 use super::results::{BuiltinComparison, CaseResult, Difference, Outcome, Target, TestReport};
 use crate::gatekeeper::{eval, review};
 use crate::model::{Bundle, Expectation, Rule};
 
 /// The project folder holding the vendored built-ins.
 pub const FOLDER: &str = "builtins";
+
+/// Why a built-in could not be compared (shown in the comparison, never fatal).
+#[derive(Debug, thiserror::Error)]
+enum BuiltinError {
+    #[error("{folder}/{0} is missing: vendor the definition there", folder = FOLDER)]
+    Missing(String),
+    #[error("{folder}/{name}: {source}", folder = FOLDER)]
+    Unreadable {
+        name: String,
+        source: crate::text::ReadError,
+    },
+    #[error("{folder}/{name}: {source}", folder = FOLDER)]
+    Json {
+        name: String,
+        source: serde_json::Error,
+    },
+    #[error("{folder}/{name}: {source}", folder = FOLDER)]
+    Yaml {
+        name: String,
+        source: serde_yaml::Error,
+    },
+    #[error("{folder}/{0}: no spec.targets[0].rego", folder = FOLDER)]
+    NoRego(String),
+    #[error("the definition does not compile: {0}")]
+    Definition(AzureEvalError),
+    #[error("{folder}/{name} does not compile: {source}", folder = FOLDER)]
+    Template {
+        name: String,
+        source: eval::CompileError,
+    },
+}
 
 /// Compares every rule that names a built-in with it, on the cases in `report`
 /// (so a filtered run compares the selected cases). Empty without `builtins/`.
@@ -60,12 +91,13 @@ fn compare_rule(
         differences: vec![],
         error: None,
     };
-    let def = match read(dir, &format!("{guid}.json")).and_then(|t| {
-        serde_json::from_str::<Value>(&t).map_err(|e| format!("{FOLDER}/{guid}.json: {e}"))
+    let name = format!("{guid}.json");
+    let def = match read(dir, &name).and_then(|t| {
+        serde_json::from_str::<Value>(&t).map_err(|source| BuiltinError::Json { name, source })
     }) {
         Ok(d) => d,
         Err(e) => {
-            out.error = Some(e);
+            out.error = Some(e.to_string());
             return out;
         }
     };
@@ -80,7 +112,7 @@ fn compare_rule(
         azure_verdicts(guid, &def, rule, cases, registry)
     };
     match verdicts {
-        Err(e) => out.error = Some(e),
+        Err(e) => out.error = Some(e.to_string()),
         Ok(v) => {
             for (case, ours, theirs) in v {
                 out.total += 1;
@@ -101,7 +133,7 @@ fn compare_rule(
 
 /// A file of the built-ins folder; links leading out of it (or the folder out
 /// of the project) are refused.
-fn read(dir: &Path, name: &str) -> Result<String, String> {
+fn read(dir: &Path, name: &str) -> Result<String, BuiltinError> {
     let path = dir.join(name);
     let root = dir.parent().and_then(|r| r.canonicalize().ok());
     let inside = match (path.canonicalize(), dir.canonicalize(), root) {
@@ -109,11 +141,12 @@ fn read(dir: &Path, name: &str) -> Result<String, String> {
         _ => false,
     };
     if !inside {
-        return Err(format!(
-            "{FOLDER}/{name} is missing: vendor the definition there"
-        ));
+        return Err(BuiltinError::Missing(name.to_string()));
     }
-    crate::text::read_text(&path).map_err(|e| format!("{FOLDER}/{name}: {e}"))
+    crate::text::read_text(&path).map_err(|source| BuiltinError::Unreadable {
+        name: name.to_string(),
+        source,
+    })
 }
 
 type Verdicts = Vec<(String, String, String)>;
@@ -125,9 +158,9 @@ fn azure_verdicts(
     rule: &Rule,
     cases: &[&CaseResult],
     registry: &regorus::Rc<regorus::languages::azure_policy::aliases::AliasRegistry>,
-) -> Result<Verdicts, String> {
-    let compiled = azure_eval::compile_definition(guid, def, registry)
-        .map_err(|e| format!("the definition does not compile: {e}"))?;
+) -> Result<Verdicts, BuiltinError> {
+    let compiled =
+        azure_eval::compile_definition(guid, def, registry).map_err(BuiltinError::Definition)?;
     let default_effect = rule
         .azure
         .as_ref()
@@ -185,15 +218,17 @@ fn kubernetes_verdicts(
     props: &Value,
     rule: &Rule,
     cases: &[&CaseResult],
-) -> Result<Verdicts, String> {
+) -> Result<Verdicts, BuiltinError> {
     let name = format!("{guid}.template.yaml");
     let text = read(dir, &name)?;
-    let template: Value =
-        serde_yaml::from_str(&text).map_err(|e| format!("{FOLDER}/{name}: {e}"))?;
+    let template: Value = serde_yaml::from_str(&text).map_err(|source| BuiltinError::Yaml {
+        name: name.clone(),
+        source,
+    })?;
     let target = &template["spec"]["targets"][0];
     let rego = target["rego"]
         .as_str()
-        .ok_or_else(|| format!("{FOLDER}/{name}: no spec.targets[0].rego"))?;
+        .ok_or_else(|| BuiltinError::NoRego(name.clone()))?;
     let libs: Vec<String> = target["libs"]
         .as_array()
         .map(|a| {
@@ -204,7 +239,7 @@ fn kubernetes_verdicts(
         })
         .unwrap_or_default();
     let compiled = eval::Template::compile(rego, &libs, false)
-        .map_err(|e| format!("{FOLDER}/{name} does not compile: {e}"))?;
+        .map_err(|source| BuiltinError::Template { name, source })?;
     let details = &props["policyRule"]["then"]["details"];
     let defaults: Map<String, Value> = props["parameters"]
         .as_object()

@@ -24,7 +24,7 @@
 use rayon::prelude::*;
 use serde_json::Value;
 
-use super::azure_eval::{CompiledDefinition, Evaluator};
+use super::azure_eval::{AzureEvalError, CompiledDefinition, Evaluator};
 use super::coverage_report::percent;
 pub use super::coverage_report::{
     human, AzureCoverage, Branch, CoverageReport, Leaf, Line, RegoCoverage, RegoModule,
@@ -282,7 +282,7 @@ fn measure_azure(
     let mut false_n = vec![0usize; t.leaves.len()];
     let mut decisive = vec![0usize; t.branches.len()];
     let mut cases = 0;
-    let probes: Result<Vec<CompiledDefinition>, String> = std::iter::once(&cond)
+    let probes: Result<Vec<CompiledDefinition>, AzureEvalError> = std::iter::once(&cond)
         .chain(t.leaves.iter().map(|l| &l.2))
         .map(|c| evaluator.compile_probe(&def, c))
         .collect();
@@ -294,7 +294,7 @@ fn measure_azure(
                 .iter()
                 .filter(|c| !c.expect.is_kubernetes() && filter.selects(rule, &c.name))
                 .collect();
-            let per_case: Vec<Result<Option<Vec<bool>>, String>> = selected
+            let per_case: Vec<Result<Option<Vec<bool>>, AzureEvalError>> = selected
                 .par_iter()
                 .map(|c| {
                     let mut vals = Vec::with_capacity(probes.len());
@@ -407,7 +407,7 @@ fn measure_rego(
                 .iter()
                 .filter(|c| c.expect.is_kubernetes() && filter.selects(rule, &c.name))
                 .collect();
-            let runs: Vec<Result<Option<eval::LineCoverage>, String>> = selected
+            let runs: Vec<Result<Option<eval::LineCoverage>, review::ObjectError>> = selected
                 .par_iter()
                 .map(|c| {
                     let params = Value::Object(case_parameters(k, &c.parameters));
@@ -422,8 +422,7 @@ fn measure_rego(
                             lines = Some(l);
                             Ok(v)
                         },
-                    )
-                    .map_err(|e| e.to_string())?;
+                    )?;
                     Ok(lines)
                 })
                 .collect();

@@ -73,7 +73,7 @@ pub fn run_rule(rule: &Rule, filter: &Filter) -> Vec<CaseResult> {
             match evaluate_case(rule, t, template) {
                 Err(e) => {
                     r.got = "error".into();
-                    r.messages = vec![e];
+                    r.messages = vec![e.to_string()];
                 }
                 Ok(results) => {
                     let re = message
@@ -104,7 +104,7 @@ pub fn evaluate_case(
     rule: &Rule,
     t: &TestCase,
     template: &eval::Template,
-) -> Result<Vec<eval::Violation>, String> {
+) -> Result<Vec<eval::Violation>, review::ObjectError> {
     let k = rule.kubernetes.as_ref().expect("a Kubernetes rule");
     let params = Value::Object(case_parameters(k, &t.parameters));
     review::evaluate_object(
@@ -115,5 +115,4 @@ pub fn evaluate_case(
         &params,
         &t.inventory,
     )
-    .map_err(|e| e.to_string())
 }

@@ -1,22 +1,24 @@
-//! The bundle's generated files that the site also serves (`files/…`), computed
-//! from the model with the Azure and Gatekeeper stages' pure functions, never
-//! read back from dist/.
+//! The bundle's generated files that the site also serves (`files/…`): the
+//! output stages' artifacts that belong to one rule, as `build` handed them over,
+//! never recomputed here nor read back from dist/.
 
-use crate::model::{Bundle, Rule};
+use crate::artifacts::{Artifacts, RuleFile};
+use crate::model::Bundle;
 
-pub struct GeneratedFile {
+pub struct GeneratedFile<'a> {
     /// Path in the site, e.g. `files/azure/definitions/<name>.json`.
     pub site_path: String,
     /// Path in the bundle, e.g. `dist/azure/definitions/<name>.json`.
     pub dist_path: String,
-    pub label: String,
-    pub bytes: Vec<u8>,
+    pub label: &'static str,
+    pub bytes: &'a [u8],
 }
 
-/// The generated files of every rule, indexed like `bundle.rules`: its Azure
-/// definitions (ARM rules, and `Microsoft.Kubernetes.Data` ones for Kubernetes rules
-/// the Azure Policy add-on accepts), its ConstraintTemplate and its Constraint.
-pub fn all(bundle: &Bundle) -> Vec<Vec<GeneratedFile>> {
+/// The generated files of every rule, indexed like `bundle.rules`, in the order
+/// the stages made them: its Azure definitions (ARM rules, and
+/// `Microsoft.Kubernetes.Data` ones for Kubernetes rules the Azure Policy add-on
+/// accepts), its ConstraintTemplate and its Constraint.
+pub fn by_rule<'a>(bundle: &Bundle, artifacts: &'a Artifacts) -> Vec<Vec<GeneratedFile<'a>>> {
     let out = bundle.config.output_dir();
     let mut v: Vec<Vec<GeneratedFile>> = bundle.rules.iter().map(|_| Vec::new()).collect();
     let index: std::collections::HashMap<&str, usize> = bundle
@@ -25,48 +27,30 @@ pub fn all(bundle: &Bundle) -> Vec<Vec<GeneratedFile>> {
         .enumerate()
         .map(|(i, r)| (r.id.as_str(), i))
         .collect();
-    for d in crate::azure::all_definitions(bundle) {
-        let rel = format!("azure/definitions/{}.json", d.file);
-        let label = if d.json.pointer("/properties/mode").and_then(|m| m.as_str())
-            == Some("Microsoft.Kubernetes.Data")
-        {
-            "Azure Policy definition for the AKS add-on (Microsoft.Kubernetes.Data)"
-        } else {
-            "Azure Policy definition"
+    for a in artifacts.iter() {
+        let Some((rule, what)) = &a.rule else {
+            continue;
         };
-        v[index[d.rule.id.as_str()]].push(GeneratedFile {
-            site_path: format!("files/{rel}"),
-            dist_path: format!("{out}/{rel}"),
-            label: label.into(),
-            bytes: crate::output::json_bytes(&d.json),
+        let Some(&i) = index.get(rule.as_str()) else {
+            continue;
+        };
+        v[i].push(GeneratedFile {
+            site_path: format!("files/{}", a.path),
+            dist_path: format!("{out}/{}", a.path),
+            label: label(*what),
+            bytes: &a.bytes,
         });
-    }
-    for (i, rule) in bundle.rules.iter().enumerate() {
-        v[i].extend(kubernetes_files(out, rule));
     }
     v
 }
 
-fn kubernetes_files(out: &str, rule: &Rule) -> Vec<GeneratedFile> {
-    let mut v = Vec::new();
-    if rule.kubernetes.is_some() {
-        let rel = format!(
-            "gatekeeper/templates/{}.yaml",
-            crate::gatekeeper::template_name(rule)
-        );
-        v.push(GeneratedFile {
-            site_path: format!("files/{rel}"),
-            dist_path: format!("{out}/{rel}"),
-            label: "Gatekeeper ConstraintTemplate".into(),
-            bytes: crate::gatekeeper::template_yaml(rule).into_bytes(),
-        });
-        let rel = format!("gatekeeper/constraints/{}.yaml", rule.name);
-        v.push(GeneratedFile {
-            site_path: format!("files/{rel}"),
-            dist_path: format!("{out}/{rel}"),
-            label: "Gatekeeper Constraint".into(),
-            bytes: crate::gatekeeper::constraint_yaml(rule).into_bytes(),
-        });
+fn label(what: RuleFile) -> &'static str {
+    match what {
+        RuleFile::AzureDefinition => "Azure Policy definition",
+        RuleFile::KubernetesDataDefinition => {
+            "Azure Policy definition for the AKS add-on (Microsoft.Kubernetes.Data)"
+        }
+        RuleFile::ConstraintTemplate => "Gatekeeper ConstraintTemplate",
+        RuleFile::Constraint => "Gatekeeper Constraint",
     }
-    v
 }

@@ -1,231 +1,313 @@
-//! mdBook's `links` preprocessor, as its books expect it: finding `{{#include}}`,
-//! `{{#rustdoc_include}}`, `{{#playground}}` and `{{#title}}` (and escaped `\{{#…}}`)
-//! in a chapter's raw text, choosing the lines of an included file by range or
-//! anchor, and the folder includes may read from. The expansion itself (limits,
-//! cycles, error places) is `page::expand_links`.
+//! mdBook's `links` preprocessor, as its books expect it: a chapter's raw text
+//! with its `{{#include}}`, `{{#rustdoc_include}}`, `{{#playground}}` and
+//! `{{#title}}` links expanded, where each line came from, and every include held
+//! to the repository that holds the book, to a depth, to a size and free of
+//! cycles. The links' syntax and line selection are `includes/syntax.rs`.
 
+mod syntax;
+
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::Arc;
 
-use regex::Regex;
+use super::context::{Env, Origin};
+use super::util::LineIndex;
+use crate::diagnostics::{Diagnostics, Location};
+use syntax::{find_links, LinkKind, Selection};
 
-/// What a `{{#…}}` found in raw text asks for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LinkKind {
-    /// `\{{#…}}`: written out without its backslash.
-    Escaped,
-    Include,
-    /// Lines outside the selection become hidden `# ` lines.
-    RustdocInclude,
-    /// The file in a `rust` code block, with the given fence attributes.
-    Playground(Vec<String>),
-    /// The page's `<title>`.
-    Title(String),
-}
-
-/// Which lines of an included file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Selection {
-    /// Zero-based start (inclusive) and end (exclusive); None is open.
-    Lines(Option<usize>, Option<usize>),
-    Anchor(String),
-}
-
-#[derive(Debug, Clone)]
-pub struct Link {
-    pub start: usize,
-    pub end: usize,
-    pub kind: LinkKind,
-    /// The file as written (empty for `Escaped` and `Title`).
-    pub path: String,
-    pub selection: Selection,
-}
-
-/// The `{{#…}}` links of `text` in order, as mdBook's regex finds them: a link
-/// needs a name and, after whitespace, an argument (`{{#include}}` alone stays
-/// text), and an escaped one runs to the last `}}` of its line. Links of other
-/// names (`{{#table …}}`) are not returned.
-pub fn find_links(text: &str) -> Vec<Link> {
-    static LINK: OnceLock<Regex> = OnceLock::new();
-    let re = LINK.get_or_init(|| {
-        Regex::new(r"\\\{\{#.*\}\}|\{\{\s*#([a-zA-Z0-9_]+)\s+([^}]+)\}\}").unwrap()
-    });
-    let mut out = Vec::new();
+/// Expands mdBook's links in a chapter's raw text (see `includes`): `{{#include}}`,
+/// `{{#rustdoc_include}}` and `{{#playground}}` relative to the including file,
+/// `{{#title}}` removed, `\{{#…}}` written without its backslash. Included files
+/// stay inside the repository that holds the book (`boundary`, also
+/// through symbolic links), nest at most `MAX_INCLUDE_DEPTH` deep like mdBook's,
+/// never form a cycle, and expand a chapter to at most `MAX_INCLUDE_BYTES`: each
+/// breach is one error and stops the chapter's expansion. Returns the text, where
+/// its lines came from, and the page title a `{{#title}}` sets.
+pub fn expand_links(
+    text: &str,
+    file_md: &str,
+    env: &Env,
+    origin_file: &str,
+    diags: &mut Diagnostics,
+    depth: usize,
+) -> (String, Origin, Option<String>) {
     if !text.contains("{{") {
-        return out;
+        return (text.to_string(), Origin::new(origin_file, 1), None);
     }
-    for cap in re.captures_iter(text) {
-        let m = cap.get(0).unwrap();
-        let (kind, path, selection) = match (cap.get(1), cap.get(2)) {
-            (Some(name), Some(rest)) => {
-                let rest = rest.as_str();
-                if name.as_str() == "title" {
-                    (
-                        LinkKind::Title(rest.to_string()),
-                        String::new(),
-                        Selection::Lines(None, None),
-                    )
-                } else {
-                    let mut words = rest.split_whitespace();
-                    let Some(file) = words.next() else { continue };
-                    match name.as_str() {
-                        "include" | "rustdoc_include" => {
-                            let (p, sel) = match file.split_once(':') {
-                                Some((p, s)) => (p, parse_selection(s)),
-                                None => (file, Selection::Lines(None, None)),
-                            };
-                            let kind = if name.as_str() == "include" {
-                                LinkKind::Include
-                            } else {
-                                LinkKind::RustdocInclude
-                            };
-                            (kind, p.to_string(), sel)
-                        }
-                        "playground" | "playpen" => (
-                            LinkKind::Playground(words.map(str::to_string).collect()),
-                            file.to_string(),
-                            Selection::Lines(None, None),
-                        ),
-                        _ => continue,
-                    }
-                }
+    let page = env.src_dir.join(file_md);
+    let page_real = page.canonicalize().ok();
+    let dir = page_real
+        .as_deref()
+        .unwrap_or(&page)
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let root_real = env
+        .bundle
+        .root
+        .canonicalize()
+        .unwrap_or_else(|_| env.bundle.root.to_path_buf());
+    let mut st = Includes {
+        boundary: boundary(&env.bundle.root),
+        root_real,
+        chain: vec![(
+            page_real.map(|p| (p, String::new())),
+            origin_file.to_string(),
+            0,
+        )],
+        real: HashMap::new(),
+        read: HashMap::new(),
+        total: text.len(),
+        stopped: false,
+        title: None,
+    };
+    let (expanded, origin) = expand_in(text, &dir, env, origin_file, diags, depth, &mut st);
+    if st.stopped {
+        // The page has an error already; rendering megabytes of it would only cost time.
+        return (String::new(), Origin::new(origin_file, 1), None);
+    }
+    (expanded, origin, st.title)
+}
+
+/// mdBook's limit on nested `{{#include}}`s.
+pub const MAX_INCLUDE_DEPTH: usize = 10;
+/// Bytes a chapter may grow to through `{{#include}}` (an include bomb stops here).
+pub const MAX_INCLUDE_BYTES: usize = 4 << 20;
+
+/// One file being expanded: its real path and line selection (None for the chapter
+/// itself), its path for messages, and the line of the `{{#include}}` that leads on.
+type ChainLink = (Option<(PathBuf, String)>, String, usize);
+
+/// The expansion of one chapter.
+struct Includes {
+    /// The repository that holds the book (links followed): the boundary of includes.
+    boundary: PathBuf,
+    /// The book's root (links followed): included files are named relative to it.
+    root_real: PathBuf,
+    /// The files being expanded, outermost first: real path and line selection
+    /// (the expansion of one pair is always the same, so a repeated pair never
+    /// ends), path for messages, and the line of the `{{#include}}` that leads on.
+    chain: Vec<ChainLink>,
+    /// Real paths of the files named so far, by joined path.
+    real: HashMap<PathBuf, Option<PathBuf>>,
+    /// Files read so far (a file included many times is read once).
+    read: HashMap<PathBuf, Option<Arc<str>>>,
+    /// Bytes brought in so far.
+    total: usize,
+    /// Set by a cycle, depth or size error: the chapter expands no further.
+    stopped: bool,
+    /// The last `{{#title}}` met.
+    title: Option<String>,
+}
+
+impl Includes {
+    /// `a.md:3 → b.md:1 → ` for the chain so far.
+    fn trail(&self) -> String {
+        self.chain
+            .iter()
+            .map(|(_, f, l)| format!("{f}:{l} → "))
+            .collect()
+    }
+
+    /// The help of every include that leaves the boundary.
+    fn confinement_help(&self) -> String {
+        format!(
+            "`{{{{#include}}}}` may name any file inside the repository that holds the book ({}: the nearest folder above the book with `.git`, else the book's folder), never beyond it; copy the file inside it",
+            self.boundary.display()
+        )
+    }
+}
+
+/// `path` with `.` and `..` removed without touching the file system.
+fn lexical(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
             }
-            _ if m.as_str().starts_with('\\') => (
-                LinkKind::Escaped,
-                String::new(),
-                Selection::Lines(None, None),
-            ),
-            _ => continue,
-        };
-        out.push(Link {
-            start: m.start(),
-            end: m.end(),
-            kind,
-            path,
-            selection,
-        });
+            other => out.push(other),
+        }
     }
     out
 }
 
-/// The part after `file:`: `N` is line N only, `N:M` lines N to M, `:M` up to M,
-/// `N:` from N on, anything not a number an anchor name (mdBook's reading).
-pub fn parse_selection(s: &str) -> Selection {
-    let mut parts = s.splitn(3, ':');
-    let first = parts.next().unwrap_or("");
-    let start = if first.is_empty() {
-        None
-    } else if let Ok(n) = first.parse::<usize>() {
-        Some(n.saturating_sub(1))
-    } else {
-        return Selection::Anchor(first.to_string());
-    };
-    let end = parts.next().map(|e| e.parse::<usize>());
-    match (start, end) {
-        (Some(a), Some(Ok(b))) => Selection::Lines(Some(a), Some(b)),
-        (Some(a), Some(Err(_))) => Selection::Lines(Some(a), None),
-        (Some(a), None) => Selection::Lines(Some(a), Some(a + 1)),
-        (None, Some(Ok(b))) => Selection::Lines(None, Some(b)),
-        (None, _) => Selection::Lines(None, None),
+#[allow(clippy::too_many_arguments)]
+fn expand_in(
+    text: &str,
+    dir: &Path,
+    env: &Env,
+    origin_file: &str,
+    diags: &mut Diagnostics,
+    depth: usize,
+    st: &mut Includes,
+) -> (String, Origin) {
+    let _ = env;
+    let mut origin = Origin::new(origin_file, 1);
+    let links = find_links(text);
+    if links.is_empty() {
+        return (text.to_string(), origin);
     }
-}
-
-fn anchor_start() -> &'static Regex {
-    static R: OnceLock<Regex> = OnceLock::new();
-    R.get_or_init(|| Regex::new(r"ANCHOR:\s*([\w_-]+)").unwrap())
-}
-
-fn anchor_end() -> &'static Regex {
-    static R: OnceLock<Regex> = OnceLock::new();
-    R.get_or_init(|| Regex::new(r"ANCHOR_END:\s*([\w_-]+)").unwrap())
-}
-
-fn in_range(i: usize, a: Option<usize>, b: Option<usize>) -> bool {
-    a.is_none_or(|a| i >= a) && b.is_none_or(|b| i < b)
-}
-
-/// The selected lines, joined by `\n` without a final newline (as mdBook). An
-/// anchor's lines drop every `ANCHOR:`/`ANCHOR_END:` line of nested anchors; an
-/// anchor that is never opened selects nothing.
-pub fn take(text: &str, sel: &Selection) -> String {
-    match sel {
-        Selection::Lines(a, b) => text
-            .lines()
-            .enumerate()
-            .filter(|(i, _)| in_range(*i, *a, *b))
-            .map(|(_, l)| l)
-            .collect::<Vec<_>>()
-            .join("\n"),
-        Selection::Anchor(name) => {
-            let mut kept = Vec::new();
-            let mut inside = false;
-            for l in text.lines() {
-                if inside {
-                    match anchor_end().captures(l) {
-                        Some(c) if &c[1] == name => break,
-                        Some(_) => {}
-                        None if !anchor_start().is_match(l) => kept.push(l),
-                        None => {}
-                    }
-                } else if anchor_start().captures(l).is_some_and(|c| &c[1] == name) {
-                    inside = true;
-                }
-            }
-            kept.join("\n")
+    let li = LineIndex::new(text);
+    let mut out = String::with_capacity(text.len());
+    let mut pos = 0;
+    let file: Arc<str> = origin_file.into();
+    for link in links {
+        if st.stopped {
+            break;
         }
-    }
-}
-
-/// `{{#rustdoc_include}}`: every line of the file, those outside the selection
-/// as hidden `# ` lines (anchor comment lines dropped), no final newline.
-pub fn take_rustdoc(text: &str, sel: &Selection) -> String {
-    let mut out: Vec<String> = Vec::new();
-    match sel {
-        Selection::Lines(a, b) => {
-            for (i, l) in text.lines().enumerate() {
-                if in_range(i, *a, *b) {
-                    out.push(l.to_string());
-                } else {
-                    out.push(format!("# {l}"));
-                }
+        let (start, end) = (link.start, link.end);
+        out.push_str(&text[pos..start]);
+        pos = end;
+        let path = link.path.as_str();
+        match &link.kind {
+            LinkKind::Escaped => {
+                // policybook's own directives keep the backslash: Markdown drops it
+                // in prose and the page builder then leaves the paragraph as text.
+                let own = ["table", "checklist"].iter().any(|d| {
+                    text[start + 4..end]
+                        .strip_prefix(d)
+                        .is_some_and(|r| r.starts_with([' ', '}']))
+                });
+                let from = if own { start } else { start + 1 };
+                out.push_str(&text[from..end]);
+                continue;
             }
-        }
-        Selection::Anchor(name) => {
-            let mut inside = false;
-            for l in text.lines() {
-                if inside {
-                    match anchor_end().captures(l) {
-                        Some(c) if &c[1] == name => inside = false,
-                        Some(_) => {}
-                        None if !anchor_start().is_match(l) => out.push(l.to_string()),
-                        None => {}
-                    }
-                } else if let Some(c) = anchor_start().captures(l) {
-                    // Other anchors' opening lines are dropped, not hidden.
-                    inside = &c[1] == name;
-                } else if !anchor_end().is_match(l) {
-                    out.push(format!("# {l}"));
-                }
+            LinkKind::Title(t) => {
+                st.title = Some(t.clone());
+                continue;
             }
+            _ => {}
         }
+        let (line0, col) = li.locate(text, start);
+        let loc = Location {
+            file: origin_file.to_string(),
+            line: line0 + 1,
+            column: col,
+        };
+        if path.starts_with('/') || Path::new(path).is_absolute() {
+            diags.error(
+                loc,
+                format!("cannot include `{path}`: an absolute path"),
+                format!(
+                    "give a path relative to this file, inside the repository that holds the book ({})",
+                    st.boundary.display()
+                ),
+            );
+            continue;
+        }
+        let joined = dir.join(path);
+        if !lexical(&joined).starts_with(&st.boundary) {
+            let help = st.confinement_help();
+            diags.error(
+                loc,
+                format!(
+                    "cannot include `{path}`: it leads out of the repository that holds the book"
+                ),
+                help,
+            );
+            continue;
+        }
+        let real = st
+            .real
+            .entry(joined.clone())
+            .or_insert_with(|| joined.canonicalize().ok())
+            .clone();
+        let Some(real) = real else {
+            diags.error(
+                loc,
+                format!("cannot include `{path}`: no such file"),
+                "give a path relative to this file that exists (mdBook `{{#include}}` semantics)",
+            );
+            continue;
+        };
+        if !real.starts_with(&st.boundary) {
+            let help = st.confinement_help();
+            diags.error(loc, format!("cannot include `{path}`: it leads through a symbolic link out of the repository that holds the book"), help);
+            continue;
+        }
+        let inc_file = relative_path(&st.root_real, &real);
+        if let Some(last) = st.chain.last_mut() {
+            last.2 = line0 + 1;
+        }
+        // A whole-file `{{#include}}` has the chapter's own key (a self-include is a cycle).
+        let sel_key = match (&link.kind, &link.selection) {
+            (LinkKind::Include, Selection::Lines(None, None)) => String::new(),
+            (k, sel) => format!("{k:?}{sel:?}"),
+        };
+        let key = (real.clone(), sel_key);
+        if st.chain.iter().any(|(k, _, _)| k.as_ref() == Some(&key)) {
+            diags.error(
+                loc,
+                format!("`{{{{#include}}}}` cycle: {}{inc_file}", st.trail()),
+                "a file cannot include itself, directly or through others: remove one `{{#include}}` of the chain",
+            );
+            st.stopped = true;
+            break;
+        }
+        if depth + 1 > MAX_INCLUDE_DEPTH {
+            diags.error(
+                loc,
+                format!("`{{{{#include}}}}` nested more than {MAX_INCLUDE_DEPTH} deep: {}{inc_file}", st.trail()),
+                "mdBook stops at the same depth; include the innermost files from a shallower level",
+            );
+            st.stopped = true;
+            break;
+        }
+        let content = st
+            .read
+            .entry(real.clone())
+            .or_insert_with(|| crate::text::read_text(&real).ok().map(Arc::from))
+            .clone();
+        let Some(c) = content else {
+            diags.error(
+                loc,
+                format!("cannot include `{path}`: the file cannot be read as UTF-8 text"),
+                "include a readable text file (mdBook `{{#include}}` semantics)",
+            );
+            continue;
+        };
+        let (c, first) = match &link.kind {
+            LinkKind::RustdocInclude => (syntax::take_rustdoc(&c, &link.selection), 0),
+            LinkKind::Playground(attrs) => (syntax::playground(&c, attrs), 0),
+            _ => {
+                let first = match link.selection {
+                    Selection::Lines(Some(a), _) => a,
+                    _ => 0,
+                };
+                (syntax::take(&c, &link.selection), first)
+            }
+        };
+        st.total += c.len();
+        if st.total > MAX_INCLUDE_BYTES {
+            diags.error(
+                loc,
+                format!(
+                    "`{{{{#include}}}}` makes this chapter larger than {} MiB (while including {inc_file})",
+                    MAX_INCLUDE_BYTES >> 20
+                ),
+                "include less, or split the chapter; the limit stops include bombs (one file included many times, nested)",
+            );
+            st.stopped = true;
+            break;
+        }
+        st.chain.push((Some(key), inc_file.clone(), 0));
+        let inc_dir = real.parent().map(Path::to_path_buf).unwrap_or_default();
+        let (expanded, inc_origin) = expand_in(&c, &inc_dir, env, &inc_file, diags, depth + 1, st);
+        st.chain.pop();
+        // Placed as it is (mdBook 0.5.4; later versions repeat the line's prefix).
+        let base = out.len();
+        origin.append(base, inc_origin, first);
+        out.push_str(&expanded);
+        // The rest of the including line and what follows come from the page again.
+        let (l_end, _) = li.locate(text, end);
+        origin.push(out.len(), file.clone(), l_end + 1);
     }
-    out.join("\n")
-}
-
-/// `{{#playground file attrs…}}`: the file in a `rust` code block.
-pub fn playground(text: &str, attrs: &[String]) -> String {
-    let mut s = String::from("```rust");
-    if !attrs.is_empty() {
-        s.push(',');
-        s.push_str(&attrs.join(","));
+    if !st.stopped {
+        out.push_str(&text[pos..]);
     }
-    s.push('\n');
-    s.push_str(text);
-    if !text.ends_with('\n') {
-        s.push('\n');
-    }
-    s.push_str("```\n");
-    s
+    (out, origin)
 }
 
 /// The folder includes may read from: the nearest folder at or above the book's
@@ -253,61 +335,4 @@ pub fn relative_path(from: &Path, to: &Path) -> String {
             .map(|c| c.as_os_str().to_string_lossy().into_owned()),
     );
     parts.join("/")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const S: &str = "Lorem\nipsum\ndolor\nsit\namet";
-
-    #[test]
-    fn ranges_read_as_mdbook() {
-        let t = |s: &str| take(S, &parse_selection(s));
-        assert_eq!(t("2"), "ipsum");
-        assert_eq!(t("2:3"), "ipsum\ndolor");
-        assert_eq!(t(":2"), "Lorem\nipsum");
-        assert_eq!(t("4:"), "sit\namet");
-        assert_eq!(t("4:x"), "sit\namet");
-        assert_eq!(t(":"), S);
-        assert_eq!(t("0"), "Lorem");
-        assert_eq!(t("9"), "");
-        assert_eq!(t("4:3"), "");
-    }
-
-    #[test]
-    fn anchors_drop_nested_anchor_lines() {
-        let s = "a\n// ANCHOR: outer\nb\n// ANCHOR: inner\nc\n// ANCHOR_END: inner\nd\n// ANCHOR_END: outer\ne";
-        assert_eq!(take(s, &parse_selection("outer")), "b\nc\nd");
-        assert_eq!(take(s, &parse_selection("inner")), "c");
-        assert_eq!(take(s, &parse_selection("none")), "");
-        assert_eq!(
-            take_rustdoc(s, &parse_selection("inner")),
-            "# a\n# b\nc\n# d\n# e"
-        );
-        assert_eq!(
-            take_rustdoc(S, &parse_selection("2:3")),
-            "# Lorem\nipsum\ndolor\n# sit\n# amet"
-        );
-    }
-
-    #[test]
-    fn links_as_mdbook_finds_them() {
-        let l = find_links("x {{#include a.rs:2}} `{{#include}}` \\{{#title T}} {{#table t.yaml}} {{ #playground p.rs editable }}");
-        let kinds: Vec<_> = l
-            .iter()
-            .map(|l| (l.kind.clone(), l.path.as_str()))
-            .collect();
-        assert_eq!(
-            kinds,
-            vec![(LinkKind::Include, "a.rs"), (LinkKind::Escaped, ""),]
-        );
-        let l = find_links("{{#title  My  page}}\n{{ #playground p.rs editable }}");
-        assert_eq!(l[0].kind, LinkKind::Title("My  page".into()));
-        assert_eq!(l[1].kind, LinkKind::Playground(vec!["editable".into()]));
-        assert_eq!(
-            playground("fn main() {}", &["editable".into()]),
-            "```rust,editable\nfn main() {}\n```\n"
-        );
-    }
 }

@@ -359,7 +359,7 @@ pub fn policy_page(
                 format!(
                     "<li><a href=\"{}\">{}</a> — <code>{}</code></li>\n",
                     escape(h),
-                    escape(&f.label),
+                    escape(f.label),
                     escape(&f.dist_path)
                 )
             };

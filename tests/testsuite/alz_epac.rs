@@ -5,27 +5,13 @@
 use crate::common;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::{json, Value};
 
-use common::{read_json, repo_root, schema, validate};
-use policybook::build::load_and_validate;
-use policybook::output::Staging;
+use common::{build_azure_at, read_json, repo_root, schema, validate};
 
 const PLACEHOLDER: &str = "/providers/Microsoft.Management/managementGroups/placeholder";
-
-/// Builds the Azure outputs of the project at `root` into a temp folder.
-fn build_azure_at(root: &Path) -> (tempfile::TempDir, PathBuf) {
-    let (bundle, diags) = load_and_validate(root);
-    assert!(!diags.has_errors(), "the project loads cleanly:\n{diags}");
-    let tmp = tempfile::tempdir().unwrap();
-    let dist = tmp.path().join("dist");
-    let staging = Staging::new(&dist).unwrap();
-    policybook::azure::emit(&bundle, &staging).unwrap();
-    staging.commit().unwrap();
-    (tmp, dist)
-}
 
 /// Every JSON file below `dir`, keyed by its path relative to `dir`.
 fn json_files(dir: &Path) -> BTreeMap<String, Value> {
@@ -197,29 +183,11 @@ const LIVE_MG: &str = "/providers/Microsoft.Management/managementGroups/contoso-
 /// The repository's rules with `environments` (TOML tables) in place of the shipped
 /// ones, and `exemptions` as the exemptions file (none when empty).
 fn project_with(environments: &str, exemptions: &str) -> tempfile::TempDir {
-    let tmp = common::copy_project(&["book.toml", "policies"]);
-    let book = std::fs::read_to_string(tmp.path().join("book.toml")).unwrap();
-    let mut kept = String::new();
-    let mut skipping = false;
-    for line in book.lines() {
-        if line.starts_with('[') {
-            skipping = line.starts_with("[policybook.environments.");
-        }
-        if !skipping {
-            kept.push_str(line);
-            kept.push('\n');
-        }
-    }
-    kept.push('\n');
-    kept.push_str(environments);
-    std::fs::write(tmp.path().join("book.toml"), kept).unwrap();
-    let file = tmp.path().join("policies/exemptions.yaml");
-    if exemptions.is_empty() {
-        let _ = std::fs::remove_file(file);
-    } else {
-        std::fs::write(file, exemptions).unwrap();
-    }
-    tmp
+    common::environments_project(
+        &["book.toml", "policies"],
+        environments,
+        Some(exemptions).filter(|x| !x.is_empty()),
+    )
 }
 
 fn two_environments() -> tempfile::TempDir {

@@ -2,10 +2,12 @@
 //! binaries), collect the modules each file names (`crate::…`, `super::…`,
 //! a child module by name, `use crate::{a, b::c}` groups), and check that
 //!
-//! - the graph between files has no cycle, and
+//! - the graph between files has no cycle,
 //! - imports follow the stages: foundations (`config`, `diagnostics`, `text`, …)
 //!   → `model` → `source` → the outputs (`azure`, `gatekeeper`, `runner`, `site`,
-//!   `check`, `output`) → `build` → `serve`; a module never names one of a later stage.
+//!   `check`, `output`, `artifacts`) → `build` → `serve`; a module never names one
+//!   of a later stage, and
+//! - the site reads the artifacts `build` hands it, never `azure` or `gatekeeper`.
 //!
 //! A module is one file: `src/a/mod.rs` is `a`, `src/a/b.rs` is `a::b`.
 
@@ -33,7 +35,15 @@ const STAGES: &[(&str, &[&str])] = &[
     ("source", &["source"]),
     (
         "outputs",
-        &["azure", "gatekeeper", "runner", "site", "check", "output"],
+        &[
+            "azure",
+            "gatekeeper",
+            "runner",
+            "site",
+            "check",
+            "output",
+            "artifacts",
+        ],
     ),
     ("build", &["build"]),
     ("serve", &["serve"]),
@@ -580,5 +590,32 @@ fn the_import_reader_finds_what_it_should() {
     assert_eq!(
         cycles(&g),
         vec!["a -> b -> c -> a (component: a, b, c)".to_string()]
+    );
+}
+
+/// Data flows model → artifacts → site: the output stages return the files they
+/// make (`output::Artifacts`), `build` writes them and hands the same set to the
+/// site, which shows them on the policy pages. So no file of `site` names
+/// `azure` or `gatekeeper` (the site would be computing the files a second time),
+/// and neither of those names `site` or `build`.
+#[test]
+fn the_site_reads_artifacts_not_the_output_stages() {
+    let top = |m: &str| m.split("::").next().unwrap().to_string();
+    let mut wrong = Vec::new();
+    for (from, tos) in graph() {
+        for to in tos {
+            let (f, t) = (top(&from), top(&to));
+            let site_to_stage = f == "site" && (t == "azure" || t == "gatekeeper");
+            let stage_to_site =
+                (f == "azure" || f == "gatekeeper") && (t == "site" || t == "build");
+            if site_to_stage || stage_to_site {
+                wrong.push(format!("{} imports {to}", display(&from)));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "the site must read the artifacts build hands it, not the output stages:\n  {}",
+        wrong.join("\n  ")
     );
 }

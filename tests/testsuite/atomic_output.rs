@@ -8,10 +8,10 @@ use crate::common;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::Duration;
 
-use common::{copy_tree, policybook, read_tree, repo_root};
+use common::{copy_tree, policybook, read_tree, repo_root, spawn_build};
 
 /// The small Gatekeeper fixture project (one rule, one page): a build takes a moment.
 fn project() -> tempfile::TempDir {
@@ -21,17 +21,6 @@ fn project() -> tempfile::TempDir {
         tmp.path(),
     );
     tmp
-}
-
-fn spawn_build(root: &Path) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_policybook"))
-        .arg("--root")
-        .arg(root)
-        .arg("build")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run policybook")
 }
 
 fn build(root: &Path) {

@@ -15,17 +15,7 @@ use policybook::output::Staging;
 
 /// Builds the repository's Azure outputs into a temp folder via the library.
 fn build_azure() -> (tempfile::TempDir, std::path::PathBuf) {
-    let (bundle, diags) = load_and_validate(&repo_root());
-    assert!(
-        !diags.has_errors(),
-        "the repository's rules load cleanly:\n{diags}"
-    );
-    let tmp = tempfile::tempdir().unwrap();
-    let dist = tmp.path().join("dist");
-    let staging = Staging::new(&dist).unwrap();
-    policybook::azure::emit(&bundle, &staging).unwrap();
-    staging.commit().unwrap();
-    (tmp, dist)
+    common::build_azure_at(&repo_root())
 }
 
 fn definitions(dist: &Path) -> BTreeMap<String, Value> {
@@ -369,7 +359,9 @@ fn subscription_scope_from_book_toml_changes_the_template_and_ids() {
     let (bundle, diags) = load_and_validate(tmp.path());
     assert!(!diags.has_errors(), "{diags}");
     let staging = Staging::new(&tmp.path().join("dist")).unwrap();
-    policybook::azure::emit(&bundle, &staging).unwrap();
+    policybook::azure::artifacts(&bundle)
+        .write_to(staging.path())
+        .unwrap();
     staging.commit().unwrap();
     let template = read_json(&tmp.path().join("dist/azure/azuredeploy.json"));
     assert!(template["$schema"]

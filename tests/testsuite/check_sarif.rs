@@ -10,29 +10,7 @@ use serde_json::Value;
 
 use crate::common;
 
-use common::{copy_tree, policybook, repo_root, rule_project, GOOD_RULE};
-
-/// An ARM template: a registry at 5:5, an identity at 10:5 and its child
-/// credential at 13:9.
-const TEMPLATE: &str = r#"{
-  "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
-  "contentVersion": "1.0.0.0",
-  "resources": [
-    {
-      "type": "Microsoft.ContainerRegistry/registries", "apiVersion": "2023-07-01", "name": "acrdev",
-      "location": "westeurope", "sku": {"name": "Standard"},
-      "properties": {"adminUserEnabled": true, "policies": {"azureADAuthenticationAsArmPolicy": {"status": "disabled"}}}
-    },
-    {
-      "type": "Microsoft.ManagedIdentity/userAssignedIdentities", "apiVersion": "2023-01-31", "name": "id-app", "location": "westeurope",
-      "resources": [
-        {"type": "federatedIdentityCredentials", "apiVersion": "2023-01-31", "name": "github",
-         "properties": {"issuer": "https://token.actions.githubusercontent.com", "subject": "repo:contoso/app:ref:refs/heads/main", "audiences": ["api://AzureADTokenExchange"]}}
-      ]
-    }
-  ]
-}
-"#;
+use common::{copy_tree, policybook, repo_root, rule_project, ARM_TEMPLATE as TEMPLATE, GOOD_RULE};
 
 /// Two YAML documents: a pod at 2:1, then a `List` whose one item starts at 20:5.
 fn manifests() -> String {

@@ -8,7 +8,7 @@ use crate::common;
 use common::GOOD_RULE as RULE;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -322,14 +322,7 @@ fn project(rule: &str) -> tempfile::TempDir {
 
 /// Runs `policybook build`, killed after `limit` (the old did-you-mean took minutes).
 fn build_within(root: &Path, limit: Duration) -> (i32, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_policybook"))
-        .arg("--root")
-        .arg(root)
-        .arg("build")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = common::spawn_build(root);
     let mut stderr = child.stderr.take().unwrap();
     let reader = std::thread::spawn(move || {
         let mut s = String::new();

@@ -26,6 +26,13 @@ fn dist_untouched(root: &Path) {
     );
 }
 
+/// Runs `build`, asserts exit 0, returns stderr.
+fn build_succeeds(root: &Path) -> String {
+    let run = policybook(root, &["build"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.stderr
+}
+
 /// Runs `build`, asserts exit 2 and an untouched `dist/`, returns stderr.
 fn build_fails(root: &Path) -> String {
     let run = policybook(root, &["build"]);
@@ -200,14 +207,13 @@ fn a_wrongly_typed_output_html_key_is_a_warning_at_its_place() {
         .position(|l| l == "site-url = 42")
         .unwrap()
         + 1;
-    let run = policybook(p.path(), &["build"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let stderr = build_succeeds(p.path());
     assert!(
-        run.stderr.contains(&format!(
+        stderr.contains(&format!(
             "book.toml:{line}:12: warning: [output.html] key `site-url` has the wrong type (invalid type: integer `42`, expected a string); it is ignored"
         )),
         "{}",
-        run.stderr
+        stderr
     );
     assert!(p.path().join("dist/site/index.html").is_file());
 
@@ -219,14 +225,13 @@ fn a_wrongly_typed_output_html_key_is_a_warning_at_its_place() {
             "[output.html]\nadditional-css = \"x.css\"\n",
         )
     });
-    let run = policybook(p.path(), &["build"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let stderr = build_succeeds(p.path());
     assert!(
-        run.stderr.contains(&format!(
+        stderr.contains(&format!(
             "book.toml:{line}:18: warning: [output.html] key `additional-css` has the wrong type (invalid type: string \"x.css\", expected a sequence); it is ignored"
         )),
         "{}",
-        run.stderr
+        stderr
     );
 }
 
@@ -251,8 +256,7 @@ fn a_300_character_name_is_reported_at_the_name() {
         &format!("name: {}", "a".repeat(64)),
     );
     let p = project(&[("ok.yaml", &rule)]);
-    let run = policybook(p.path(), &["build"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    build_succeeds(p.path());
 }
 
 // ------------------------------------------------------------ verify
@@ -292,9 +296,8 @@ fn a_symlinked_rule_file_inside_the_project_is_built() {
     )
     .unwrap();
     std::os::unix::fs::symlink("../more", root.join("policies/more")).unwrap();
-    let run = policybook(root, &["build"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stderr.contains("built 3 rule(s)"), "{}", run.stderr);
+    let stderr = build_succeeds(root);
+    assert!(stderr.contains("built 3 rule(s)"), "{}", stderr);
     assert!(root
         .join("dist/azure/definitions/test-other-rule.json")
         .is_file());
@@ -355,8 +358,7 @@ fn a_book_file_linked_from_outside_the_project_is_an_error() {
     );
     assert!(!err.contains("logo.svg"), "{err}");
     std::fs::remove_file(root.join("content/secret.txt")).unwrap();
-    let run = policybook(root, &["build"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    build_succeeds(root);
     assert_eq!(
         std::fs::read_to_string(root.join("dist/site/logo.svg")).unwrap(),
         "<svg/>\n"

@@ -183,26 +183,8 @@ fn check_prints_the_controls_that_fire_per_resource() {
 fn check_reads_templates_arrays_and_list_output() {
     let tmp = tempfile::tempdir().unwrap();
     // An ARM template with a nested child resource (relative type).
-    let template = serde_json::json!({
-        "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
-        "contentVersion": "1.0.0.0",
-        "resources": [
-            {
-                "type": "Microsoft.ContainerRegistry/registries", "apiVersion": "2023-07-01", "name": "acrdev",
-                "location": "westeurope", "sku": { "name": "Standard" },
-                "properties": { "adminUserEnabled": true, "policies": { "azureADAuthenticationAsArmPolicy": { "status": "disabled" } } }
-            },
-            {
-                "type": "Microsoft.ManagedIdentity/userAssignedIdentities", "apiVersion": "2023-01-31", "name": "id-app", "location": "westeurope",
-                "resources": [
-                    { "type": "federatedIdentityCredentials", "apiVersion": "2023-01-31", "name": "github",
-                      "properties": { "issuer": "https://token.actions.githubusercontent.com", "subject": "repo:contoso/app:ref:refs/heads/main", "audiences": ["api://AzureADTokenExchange"] } }
-                ]
-            }
-        ]
-    });
     let t = tmp.path().join("azuredeploy.json");
-    std::fs::write(&t, template.to_string()).unwrap();
+    std::fs::write(&t, common::ARM_TEMPLATE).unwrap();
     // `az role assignment list` prints an array; REST list output wraps it in `value`.
     let ra = std::fs::read_to_string(
         repo_root().join("policies/samples/arm/rbac/acrpull-on-resource-group.json"),

@@ -326,7 +326,7 @@ fn emitted_tree_is_deterministic_and_its_suites_replay_every_case() {
         let tmp = tempfile::tempdir().unwrap();
         let target = tmp.path().join("dist");
         let staging = policybook::output::Staging::new(&target).unwrap();
-        gatekeeper::emit(&b, &staging).unwrap();
+        gatekeeper::artifacts(&b).write_to(staging.path()).unwrap();
         staging.commit().unwrap();
         tmp
     };

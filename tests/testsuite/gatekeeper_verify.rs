@@ -122,3 +122,63 @@ fn json_has_counts_and_the_cli_exits_1_on_failure() {
         run.stdout
     );
 }
+
+/// A suite whose fields have the wrong type or an unknown name fails at its
+/// line and column, with the field's path, before anything runs.
+#[test]
+fn a_mistyped_or_unknown_suite_field_fails_at_its_place() {
+    let tmp = tempfile::tempdir().unwrap();
+    let head = "kind: Suite\napiVersion: test.gatekeeper.sh/v1alpha1\ntests:\n- name: t\n  template: template.yaml\n  constraint: constraint.yaml\n  cases:\n  - name: c\n    object: object.yaml\n";
+    let bad_count = tmp.path().join("bad-count.yaml");
+    std::fs::write(
+        &bad_count,
+        format!("{head}    assertions:\n    - violations: maybe\n"),
+    )
+    .unwrap();
+    let unknown = tmp.path().join("unknown.yaml");
+    std::fs::write(
+        &unknown,
+        format!("{head}    asserts:\n    - violations: 1\n"),
+    )
+    .unwrap();
+    let mistyped = tmp.path().join("mistyped.yaml");
+    std::fs::write(
+        &mistyped,
+        format!("{head}    inventory: {{a: 1}}\n    assertions: [{{violations: no}}]\n"),
+    )
+    .unwrap();
+    let run = common::policybook(tmp.path(), &["verify", tmp.path().to_str().unwrap()]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let f = |p: &std::path::Path| p.display().to_string();
+    let want = format!(
+        "    --- FAIL: \n        {b}:11:19: not a valid gator Suite: tests[0].cases[0].assertions[0].violations: invalid value: string \"maybe\", expected yes, no or a non-negative count\nFAIL {b}\n\
+         \x20   --- FAIL: \n        {m}:10:16: not a valid gator Suite: tests[0].cases[0].inventory: invalid type: map, expected a sequence\nFAIL {m}\n\
+         \x20   --- FAIL: \n        {u}:10:5: not a valid gator Suite: tests[0].cases[0]: unknown field `asserts`, expected one of `name`, `object`, `inventory`, `assertions`, `skip`\nFAIL {u}\n\
+         \n3 suite(s): 0 passed, 3 failed, 0 skipped\n",
+        b = f(&bad_count),
+        m = f(&mistyped),
+        u = f(&unknown),
+    );
+    assert_eq!(run.stdout, want);
+}
+
+/// `skip: true` on the suite itself skips every case, as gator does; nothing
+/// the suite names is read.
+#[test]
+fn a_skipped_suite_skips_every_case() {
+    let tmp = tempfile::tempdir().unwrap();
+    let suite = tmp.path().join("suite.yaml");
+    std::fs::write(
+        &suite,
+        "kind: Suite\napiVersion: test.gatekeeper.sh/v1alpha1\nskip: true\ntests:\n- name: t\n  template: missing.yaml\n  constraint: missing.yaml\n  cases:\n  - name: a\n    object: missing.yaml\n    assertions: [{violations: no}]\n  - name: b\n    object: missing.yaml\n    assertions: [{violations: yes}]\n",
+    )
+    .unwrap();
+    let o = verify::run(&[suite], None).unwrap();
+    assert_eq!(
+        o.human(),
+        format!(
+            "    --- SKIP: t/a\n        skipped by the suite (`skip: true`)\n    --- SKIP: t/b\n        skipped by the suite (`skip: true`)\nok   {}\n\n1 suite(s): 0 passed, 0 failed, 2 skipped\n",
+            tmp.path().join("suite.yaml").display()
+        )
+    );
+}

@@ -216,6 +216,14 @@ fn hostile_project() -> (tempfile::TempDir, Texts) {
     (tmp, t)
 }
 
+/// The hostile project, loaded (it loads without a problem).
+fn hostile_bundle() -> (tempfile::TempDir, policybook::model::Bundle) {
+    let (tmp, _t) = hostile_project();
+    let (bundle, diags) = policybook::build::load_and_validate(&tmp.path().join("project"));
+    assert!(!diags.has_errors(), "{diags}");
+    (tmp, bundle)
+}
+
 /// Files under `dir` whose name mentions PWNED.
 fn pwned_files(dir: &Path) -> Vec<PathBuf> {
     walkdir::WalkDir::new(dir)
@@ -249,19 +257,10 @@ struct DeployRun {
 
 /// Runs deploy.sh with the stub `az` first on PATH, from an empty folder.
 fn run_deploy(tmp: &Path, script: &Path, args: &[&str], label: &str) -> DeployRun {
-    let bin = tmp.join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    let az = bin.join("az");
-    std::fs::write(&az, STUB_AZ).unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&az, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
+    let path = common::stub_on_path(&tmp.join("bin"), "az", STUB_AZ);
     let cwd = tmp.join(format!("run-{label}"));
     std::fs::create_dir_all(&cwd).unwrap();
     let log = tmp.join(format!("az-{label}.log"));
-    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
     let out = Command::new("bash")
         .arg(script)
         .args(args)
@@ -289,6 +288,16 @@ fn run_deploy(tmp: &Path, script: &Path, args: &[&str], label: &str) -> DeployRu
         calls,
         definitions: std::fs::read_to_string(format!("{}.definitions", log.display())).ok(),
     }
+}
+
+/// `bash -n`: the script parses.
+fn assert_bash_syntax(script: &Path) {
+    let syntax = Command::new("bash").arg("-n").arg(script).output().unwrap();
+    assert!(
+        syntax.status.success(),
+        "bash -n: {}",
+        String::from_utf8_lossy(&syntax.stderr)
+    );
 }
 
 fn one_line(s: &str) -> String {
@@ -370,15 +379,21 @@ fn expected_calls(t: &Texts, azure_dir: &Path, scope: &[&str]) -> Vec<Vec<String
     ]
 }
 
-fn build_hostile() -> (tempfile::TempDir, Texts, PathBuf) {
-    let (tmp, t) = hostile_project();
-    let root = tmp.path().join("project");
-    let run = policybook(&root, &["build"]);
+/// Runs `build` on the project at `root`, expecting exit `code`.
+fn build_expecting(root: &Path, code: i32) -> common::Run {
+    let run = policybook(root, &["build"]);
     assert_eq!(
-        run.code, 0,
+        run.code, code,
         "stdout:\n{}\nstderr:\n{}",
         run.stdout, run.stderr
     );
+    run
+}
+
+fn build_hostile() -> (tempfile::TempDir, Texts, PathBuf) {
+    let (tmp, t) = hostile_project();
+    let root = tmp.path().join("project");
+    build_expecting(&root, 0);
     assert!(pwned_files(tmp.path()).is_empty());
     let azure = root.join("dist/azure");
     (tmp, t, azure)
@@ -388,16 +403,7 @@ fn build_hostile() -> (tempfile::TempDir, Texts, PathBuf) {
 fn deploy_sh_passes_every_hostile_value_to_az_byte_for_byte() {
     let (tmp, t, azure) = build_hostile();
     let script = azure.join("deploy.sh");
-    let syntax = Command::new("bash")
-        .arg("-n")
-        .arg(&script)
-        .output()
-        .unwrap();
-    assert!(
-        syntax.status.success(),
-        "bash -n: {}",
-        String::from_utf8_lossy(&syntax.stderr)
-    );
+    assert_bash_syntax(&script);
     let initiative_defs =
         std::fs::read_to_string(azure.join("az/initiative.definitions.json")).unwrap();
     let mg_prefix = format!("/providers/Microsoft.Management/managementGroups/{MANAGEMENT_GROUP}");
@@ -609,6 +615,20 @@ fn strings<'a>(v: &'a Value, path: String, out: &mut Vec<(String, &'a str)>) {
     }
 }
 
+/// Checks every expression among the strings of `template`; returns how many there are.
+fn check_every_expression(template: &Value) -> usize {
+    let mut all = Vec::new();
+    strings(template, String::new(), &mut all);
+    let mut expressions = 0;
+    for (path, s) in &all {
+        if arm_literal(s).is_none() {
+            check_expression(s).unwrap_or_else(|e| panic!("{path}: {s}: {e}"));
+            expressions += 1;
+        }
+    }
+    expressions
+}
+
 #[test]
 fn expression_checker_tells_good_from_broken() {
     for good in [
@@ -632,15 +652,7 @@ fn expression_checker_tells_good_from_broken() {
 fn arm_template_holds_only_well_formed_expressions_and_exact_literals() {
     let (_tmp, t, azure) = build_hostile();
     let template = read_json(&azure.join("azuredeploy.json"));
-    let mut all = Vec::new();
-    strings(&template, String::new(), &mut all);
-    let mut expressions = 0;
-    for (path, s) in &all {
-        if arm_literal(s).is_none() {
-            check_expression(s).unwrap_or_else(|e| panic!("{path}: {s}: {e}"));
-            expressions += 1;
-        }
-    }
+    let expressions = check_every_expression(&template);
     assert!(expressions >= 10, "{expressions}");
     let resources = template["resources"].as_array().unwrap();
     let by_type = |ty: &str| -> Vec<&Value> {
@@ -710,12 +722,7 @@ fn plain_project(book_edit: (&str, &str), rule_edit: (&str, &str)) -> tempfile::
 fn refused(book_edit: (&str, &str), rule_edit: (&str, &str), expected: &str) {
     let tmp = plain_project(book_edit, rule_edit);
     let root = tmp.path().join("project");
-    let run = policybook(&root, &["build"]);
-    assert_eq!(
-        run.code, 2,
-        "stdout:\n{}\nstderr:\n{}",
-        run.stdout, run.stderr
-    );
+    let run = build_expecting(&root, 2);
     assert_eq!(run.stderr.lines().next(), Some(expected), "{}", run.stderr);
     assert!(run.stderr.lines().nth(1).unwrap().starts_with("  help: "));
     assert!(!root.join("dist").exists(), "nothing is written");
@@ -727,8 +734,7 @@ const NO_EDIT: (&str, &str) = ("", "");
 #[test]
 fn the_plain_project_builds() {
     let tmp = plain_project(NO_EDIT, NO_EDIT);
-    let run = policybook(&tmp.path().join("project"), &["build"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    build_expecting(&tmp.path().join("project"), 0);
 }
 
 #[test]
@@ -812,10 +818,7 @@ fn assignment_name_and_area_keys_follow_the_grammar() {
 /// refuse cannot make the script run anything: the output layer quotes them.
 #[test]
 fn deploy_sh_quotes_even_values_the_grammar_refuses() {
-    let (tmp, _t) = hostile_project();
-    let root = tmp.path().join("project");
-    let (mut bundle, diags) = policybook::build::load_and_validate(&root);
-    assert!(!diags.has_errors(), "{diags}");
+    let (tmp, mut bundle) = hostile_bundle();
     let id = "AKS-06$(touch${IFS}PWNED)'\n`touch PWNED`";
     let set = "set\n$(touch PWNED)\"'";
     bundle.rules[0].id = id.into();
@@ -832,16 +835,7 @@ fn deploy_sh_quotes_even_values_the_grammar_refuses() {
         policybook::azure::deploy::deploy_sh(&bundle, &defs),
     )
     .unwrap();
-    let syntax = Command::new("bash")
-        .arg("-n")
-        .arg(&script)
-        .output()
-        .unwrap();
-    assert!(
-        syntax.status.success(),
-        "{}",
-        String::from_utf8_lossy(&syntax.stderr)
-    );
+    assert_bash_syntax(&script);
     let run = run_deploy(tmp.path(), &script, &["--management-group", "mg"], "bypass");
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert!(
@@ -873,20 +867,12 @@ fn deploy_sh_quotes_even_values_the_grammar_refuses() {
 /// Defence in depth for the template: names inside `[...]` are string literals.
 #[test]
 fn arm_expressions_escape_even_values_the_grammar_refuses() {
-    let (tmp, _t) = hostile_project();
-    let (mut bundle, diags) = policybook::build::load_and_validate(&tmp.path().join("project"));
-    assert!(!diags.has_errors(), "{diags}");
+    let (_tmp, mut bundle) = hostile_bundle();
     bundle.rules[0].id = "AKS-06')]".into();
     bundle.config.policybook.as_mut().unwrap().initiative.name = "set', 'x')]".into();
     let defs = policybook::azure::all_definitions(&bundle);
     let template = policybook::azure::arm::arm_template(&bundle, &defs);
-    let mut all = Vec::new();
-    strings(&template, String::new(), &mut all);
-    for (path, s) in &all {
-        if arm_literal(s).is_none() {
-            check_expression(s).unwrap_or_else(|e| panic!("{path}: {s}: {e}"));
-        }
-    }
+    check_every_expression(&template);
     assert_eq!(
         template["outputs"]["policySetDefinitionId"]["value"],
         "[extensionResourceId(managementGroup().id, 'Microsoft.Authorization/policySetDefinitions', 'set'', ''x'')]')]"

@@ -17,8 +17,28 @@ fn book(files: &[(&str, &str)]) -> tempfile::TempDir {
     tmp
 }
 
-fn build(root: &Path) -> Run {
-    policybook(root, &["build"])
+/// Builds the book at `root`, expecting exit `code` (0 built, 2 refused).
+fn build(root: &Path, code: i32) -> Run {
+    let r = policybook(root, &["build"]);
+    assert_eq!(r.code, code, "{}", r.stderr);
+    r
+}
+
+/// Builds the book at `root`, expecting success without one warning or error.
+fn build_clean(root: &Path) {
+    let r = build(root, 0);
+    assert!(
+        !r.stderr.contains("warning") && !r.stderr.contains("error"),
+        "{}",
+        r.stderr
+    );
+}
+
+/// Asserts that `text` holds every one of `wants`.
+fn contains_all(text: &str, wants: &[&str]) {
+    for want in wants {
+        assert!(text.contains(want), "missing {want:?} in\n{text}");
+    }
 }
 
 fn read(p: &Path) -> String {
@@ -38,13 +58,7 @@ fn redirect_pages_are_written_with_refresh_canonical_and_fragment_script() {
         ("src/index.md", "# Intro\n"),
         ("src/new.md", "# New\n\n## Here\n\nThe [old address](old.html) and [old chapter](old.md) still work.\n"),
     ]);
-    let r = build(b.path());
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(
-        !r.stderr.contains("warning") && !r.stderr.contains("error"),
-        "{}",
-        r.stderr
-    );
+    build_clean(b.path());
     // A relative target that is no file of the site: a warning.
     let toml = b.path().join("book.toml");
     let text = read(&toml).replace(
@@ -52,17 +66,10 @@ fn redirect_pages_are_written_with_refresh_canonical_and_fragment_script() {
         "\"/old.html\" = \"nwe.html\"",
     );
     std::fs::write(&toml, text).unwrap();
-    let r = build(b.path());
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stderr.contains("book.toml:5:1: warning: [output.html.redirect] `/old.html` sends readers to `nwe.html`, which is no page or file of the site (`nwe.html`)"), "{}", r.stderr);
+    let r = build(b.path(), 0);
+    contains_all(&r.stderr, &["book.toml:5:1: warning: [output.html.redirect] `/old.html` sends readers to `nwe.html`, which is no page or file of the site (`nwe.html`)"]);
     std::fs::write(&toml, read(&toml).replace("nwe.html", "new.html")).unwrap();
-    let r = build(b.path());
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(
-        !r.stderr.contains("warning") && !r.stderr.contains("error"),
-        "{}",
-        r.stderr
-    );
+    build_clean(b.path());
     assert_eq!(
         read(&b.path().join("book/old.html")),
         r##"<!DOCTYPE html>
@@ -126,16 +133,16 @@ fn redirect_keys_and_targets_that_leave_the_site_are_errors() {
         ("src/index.md", "# Intro\n"),
         ("src/new.md", "# New\n"),
     ]);
-    let r = build(b.path());
-    assert_eq!(r.code, 2, "{}", r.stderr);
-    for want in [
-        "book.toml:5:1: error: [output.html.redirect] key `/../escape.html` uses `..`: it must name a file inside the site",
-        "book.toml:6:1: error: [output.html.redirect] `/b.html` = `javascript:alert(1)`: the target uses a scheme that runs code or reads local files",
-        "book.toml:7:1: error: [output.html.redirect] `/new.html` redirects a page the book still has (`new.html`)",
-        "book.toml:8:1: error: [output.html.redirect] `c.html` has only `#fragment` entries",
-    ] {
-        assert!(r.stderr.contains(want), "missing {want:?} in\n{}", r.stderr);
-    }
+    let r = build(b.path(), 2);
+    contains_all(
+        &r.stderr,
+        &[
+            "book.toml:5:1: error: [output.html.redirect] key `/../escape.html` uses `..`: it must name a file inside the site",
+            "book.toml:6:1: error: [output.html.redirect] `/b.html` = `javascript:alert(1)`: the target uses a scheme that runs code or reads local files",
+            "book.toml:7:1: error: [output.html.redirect] `/new.html` redirects a page the book still has (`new.html`)",
+            "book.toml:8:1: error: [output.html.redirect] `c.html` has only `#fragment` entries",
+        ],
+    );
     assert!(!b.path().join("escape.html").exists());
     assert!(!b.path().join("book").exists());
 }
@@ -153,18 +160,18 @@ fn rust_code_blocks_hide_lines_keep_fence_attributes_and_highlight() {
             "# Code\n\n```rust\n# use std::fmt;\nfn main() {\n    ## not hidden\n    let _ = \"s\"; // c\n}\n```\n\n```rust,ignore\nlet x = 1;\n```\n\n```rust,should_panic,no_run\npanic!();\n```\n\n```python\n~import os\nprint(os.sep)\n```\n\n```console\n$ cargo build --release\n```\n",
         ),
     ]);
-    let r = build(b.path());
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    build(b.path(), 0);
     let page = read(&b.path().join("book/index.html"));
-    for want in [
-        "<pre class=\"playground\" tabindex=\"0\"><code class=\"language-rust edition2021\"><span class=\"boring\"><span class=\"hl-k\">use</span> std::fmt;\n</span><span class=\"hl-k\">fn</span> <span class=\"hl-f\">main</span>() {\n    # not hidden\n    <span class=\"hl-k\">let</span> _ = <span class=\"hl-s\">&quot;s&quot;</span>; <span class=\"hl-c\">// c</span>\n}</code></pre>",
-        "<pre tabindex=\"0\"><code class=\"language-rust ignore\"><span class=\"hl-k\">let</span> x = <span class=\"hl-n\">1</span>;</code></pre>",
-        "<pre class=\"playground\" tabindex=\"0\"><code class=\"language-rust should_panic no_run edition2021\"><span class=\"boring\"><span class=\"hl-o\">#![allow(unused)]</span>\n</span><span class=\"boring\"><span class=\"hl-k\">fn</span> <span class=\"hl-f\">main</span>() {\n</span><span class=\"hl-f\">panic!</span>();\n<span class=\"boring\">}</span></code></pre>",
-        "<pre tabindex=\"0\"><code class=\"language-python\"><span class=\"boring\">import os\n</span>print(os.sep)\n</code></pre>",
-        "<pre tabindex=\"0\"><code class=\"language-console\">$ cargo build --release\n</code></pre>",
-    ] {
-        assert!(page.contains(want), "missing {want:?} in\n{page}");
-    }
+    contains_all(
+        &page,
+        &[
+            "<pre class=\"playground\" tabindex=\"0\"><code class=\"language-rust edition2021\"><span class=\"boring\"><span class=\"hl-k\">use</span> std::fmt;\n</span><span class=\"hl-k\">fn</span> <span class=\"hl-f\">main</span>() {\n    # not hidden\n    <span class=\"hl-k\">let</span> _ = <span class=\"hl-s\">&quot;s&quot;</span>; <span class=\"hl-c\">// c</span>\n}</code></pre>",
+            "<pre tabindex=\"0\"><code class=\"language-rust ignore\"><span class=\"hl-k\">let</span> x = <span class=\"hl-n\">1</span>;</code></pre>",
+            "<pre class=\"playground\" tabindex=\"0\"><code class=\"language-rust should_panic no_run edition2021\"><span class=\"boring\"><span class=\"hl-o\">#![allow(unused)]</span>\n</span><span class=\"boring\"><span class=\"hl-k\">fn</span> <span class=\"hl-f\">main</span>() {\n</span><span class=\"hl-f\">panic!</span>();\n<span class=\"boring\">}</span></code></pre>",
+            "<pre tabindex=\"0\"><code class=\"language-python\"><span class=\"boring\">import os\n</span>print(os.sep)\n</code></pre>",
+            "<pre tabindex=\"0\"><code class=\"language-console\">$ cargo build --release\n</code></pre>",
+        ],
+    );
     // The theme's script adds the toggle and the copy button; no Run button, no network.
     let js = read(&b.path().join("book/assets/book.js"));
     assert!(js.contains("'Show hidden lines'") && js.contains("'Copy to clipboard'"));
@@ -184,8 +191,7 @@ fn path_only_site_url_is_the_404_pages_base() {
         ("src/index.md", "# Intro\n"),
         ("src/a/b.md", "# Sub\n"),
     ]);
-    let r = build(b.path());
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    build(b.path(), 0);
     let nf = read(&b.path().join("book/404.html"));
     // Served at /docs/anything/deep.html, the 404 page's relative assets and links
     // resolve under /docs/ (tera writes `/` as `&#x2F;`, which the browser reads back).
@@ -203,13 +209,8 @@ fn path_only_site_url_is_the_404_pages_base() {
         "[book]\ntitle = \"U\"\n\n[output.html]\nsite-url = \"docs/\"\n",
     )
     .unwrap();
-    let r = build(b.path());
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(
-        r.stderr.contains("book.toml:5:1: warning: [output.html] site-url = \"docs/\" is neither a full URL nor a path from the server's root; it is ignored"),
-        "{}",
-        r.stderr
-    );
+    let r = build(b.path(), 0);
+    contains_all(&r.stderr, &["book.toml:5:1: warning: [output.html] site-url = \"docs/\" is neither a full URL nor a path from the server's root; it is ignored"]);
 }
 
 #[test]
@@ -237,11 +238,10 @@ fn additional_css_js_and_the_books_theme_folder() {
         ("theme/fonts/a.woff2", "font"),
         ("theme/unlisted.css", "p { color: blue }\n"),
     ]);
-    let r = build(b.path());
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = build(b.path(), 0);
     let sub = read(&b.path().join("book/a/b.html"));
     let want = "<link rel=\"icon\" type=\"image/svg+xml\" href=\"../theme/favicon.svg\">\n<link rel=\"stylesheet\" href=\"../theme/css/general.css\">\n<link rel=\"stylesheet\" href=\"../theme/fonts/fonts.css\">\n<link rel=\"stylesheet\" href=\"../custom/extra.css\">\n<script defer src=\"../mermaid-init.js\"></script>\n<link rel=\"preload\" href=\"../fonts/a.woff2\">\n<meta name=\"v\" content=\"\">\n</head>";
-    assert!(sub.contains(want), "missing {want:?} in\n{sub}");
+    contains_all(&sub, &[want]);
     assert!(!sub.contains("href=\"data:,\""), "{sub}");
     assert!(!sub.contains("unlisted.css"));
     for f in [
@@ -290,15 +290,15 @@ fn additional_files_outside_the_book_or_missing_are_errors() {
         ("secret.css", "x\n"),
     ]);
     let root = b.path().join("book");
-    let r = build(&root);
-    assert_eq!(r.code, 2, "{}", r.stderr);
-    for want in [
-        "book.toml:5:19: error: [output.html] additional-css: `../secret.css` leads out of the book with `..`",
-        "book.toml:5:36: error: [output.html] additional-css: `missing.css` does not exist",
-        "book.toml:6:18: error: [output.html] additional-js: `/etc/passwd` is an absolute path",
-    ] {
-        assert!(r.stderr.contains(want), "missing {want:?} in\n{}", r.stderr);
-    }
+    let r = build(&root, 2);
+    contains_all(
+        &r.stderr,
+        &[
+            "book.toml:5:19: error: [output.html] additional-css: `../secret.css` leads out of the book with `..`",
+            "book.toml:5:36: error: [output.html] additional-css: `missing.css` does not exist",
+            "book.toml:6:18: error: [output.html] additional-js: `/etc/passwd` is an absolute path",
+        ],
+    );
     assert!(!root.join("book").exists());
 }
 
@@ -347,12 +347,11 @@ fn preprocessors_run_in_mdbook_order_over_the_json_protocol() {
     let b = pre_book(
         "\n[preprocessor.early]\ncommand = \"python3 pre.py early\"\nbefore = [\"links\"]\n\n[preprocessor.zz]\ncommand = \"python3 pre.py zz\"\n\n[preprocessor.mid]\ncommand = \"python3 pre.py mid\"\nafter = [\"zz\"]\n\n[preprocessor.skip]\ncommand = \"python3 pre.py nosupport\"\n\n[preprocessor.epubonly]\ncommand = \"python3 pre.py epubonly\"\nrenderers = [\"epub\"]\n",
     );
-    let r = build(b.path());
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    build(b.path(), 0);
     // Order as mdBook: early, index, skip (probe says no), zz; then links, mid.
     let sub = read(&b.path().join("book/sub.html"));
     let want = "<p>HELLO from include</p>\n<p>early:raw:Intro:P</p>\n<p>zz:raw:Intro:P</p>\n<p>mid:expanded:Intro:P</p>";
-    assert!(sub.contains(want), "missing {want:?} in\n{sub}");
+    contains_all(&sub, &[want]);
     let intro = read(&b.path().join("book/index.html"));
     assert!(
         // No include here, so every preprocessor sees final text; the top chapter has no parents.
@@ -374,8 +373,7 @@ fn a_preprocessor_path_is_relative_to_the_book_root() {
     std::fs::write(&script, format!("#!/usr/bin/env python3\n{PRE_PY}")).unwrap();
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
     // The test process's working directory is not the book's root.
-    let r = build(b.path());
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    build(b.path(), 0);
     assert!(read(&b.path().join("book/index.html")).contains("<p>local:expanded::P</p>"));
 }
 
@@ -383,13 +381,8 @@ fn a_preprocessor_path_is_relative_to_the_book_root() {
 fn missing_failing_and_garbage_preprocessors() {
     // Missing: an error naming the command, with the optional way out.
     let b = pre_book("\n[preprocessor.nothere]\n");
-    let r = build(b.path());
-    assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(
-        r.stderr.contains("book.toml:4:1: error: the command `mdbook-nothere` of preprocessor `nothere` was not found: is it installed?"),
-        "{}",
-        r.stderr
-    );
+    let r = build(b.path(), 2);
+    contains_all(&r.stderr, &["book.toml:4:1: error: the command `mdbook-nothere` of preprocessor `nothere` was not found: is it installed?"]);
     assert!(r
         .stderr
         .contains("set `optional = true` in [preprocessor.nothere]"));
@@ -397,13 +390,8 @@ fn missing_failing_and_garbage_preprocessors() {
 
     // Optional: a warning, and the book is built without it.
     let b = pre_book("\n[preprocessor.nothere]\noptional = true\n");
-    let r = build(b.path());
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(
-        r.stderr.contains("book.toml:4:1: warning: the command `mdbook-nothere` of preprocessor `nothere` was not found; it is optional, so the book is built without it"),
-        "{}",
-        r.stderr
-    );
+    let r = build(b.path(), 0);
+    contains_all(&r.stderr, &["book.toml:4:1: warning: the command `mdbook-nothere` of preprocessor `nothere` was not found; it is optional, so the book is built without it"]);
     assert!(read(&b.path().join("book/index.html")).contains("<p>hello</p>"));
 
     // A preprocessor that fails, or prints something else than a book.
@@ -412,21 +400,16 @@ fn missing_failing_and_garbage_preprocessors() {
         ("garbage", "book.toml:4:1: error: preprocessor `bad` printed something that is not the book as JSON: expected ident at line 1 column 2"),
     ] {
         let b = pre_book(&format!("\n[preprocessor.bad]\ncommand = \"python3 pre.py {tag}\"\n"));
-        let r = build(b.path());
-        assert_eq!(r.code, 2, "{}", r.stderr);
-        assert!(r.stderr.contains(want), "missing {want:?} in\n{}", r.stderr);
+        let r = build(b.path(), 2);
+        contains_all(&r.stderr, &[want]);
         assert!(!b.path().join("book").exists());
     }
 
     // A cycle through before/after.
     let b = pre_book("\n[preprocessor.a]\ncommand = \"python3 pre.py a\"\nbefore = [\"b\"]\n\n[preprocessor.b]\ncommand = \"python3 pre.py b\"\nbefore = [\"a\"]\n");
-    let r = build(b.path());
-    assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(
-        r.stderr.contains(
-            "error: preprocessors wait on each other in a cycle through `before`/`after`: a, b"
-        ),
-        "{}",
-        r.stderr
+    let r = build(b.path(), 2);
+    contains_all(
+        &r.stderr,
+        &["error: preprocessors wait on each other in a cycle through `before`/`after`: a, b"],
     );
 }

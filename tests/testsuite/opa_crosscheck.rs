@@ -13,10 +13,10 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 use policybook::build::load_and_validate;
-use policybook::gatekeeper::{case_parameters, eval, review};
+use policybook::gatekeeper::{case_parameters, eval, inventory, review};
 use serde_json::{json, Value};
 
-use crate::common::repo_root;
+use crate::common::{self, repo_root};
 
 /// One template and the reviews to run it on.
 struct Job {
@@ -29,11 +29,6 @@ struct Job {
 
 /// A violation as both engines are compared: message, then details as JSON text.
 type Found = Vec<(String, String)>;
-
-fn required() -> bool {
-    std::env::var("POLICYBOOK_REQUIRE_OPA").as_deref() == Ok("1")
-        || std::env::var("CI").as_deref() == Ok("true")
-}
 
 /// OPA's verdicts per job and case (`Err` is OPA's error text), or `None`
 /// when the library is missing and not required.
@@ -59,7 +54,7 @@ fn run_opa(jobs: &[Job]) -> Option<Vec<Vec<Result<Found, String>>>> {
         Ok(c) => c,
         Err(e) => {
             assert!(
-                !required(),
+                !common::tool_required("POLICYBOOK_REQUIRE_OPA"),
                 "OPA cross-check required but python3 cannot run: {e}"
             );
             println!("skipped: no python3");
@@ -74,7 +69,7 @@ fn run_opa(jobs: &[Job]) -> Option<Vec<Vec<Result<Found, String>>>> {
     let stderr = String::from_utf8_lossy(&out.stderr);
     if out.status.code() == Some(3) {
         assert!(
-            !required(),
+            !common::tool_required("POLICYBOOK_REQUIRE_OPA"),
             "OPA cross-check required (CI / POLICYBOOK_REQUIRE_OPA=1): {stderr}"
         );
         println!("skipped: no OPA library ({})", stderr.trim());
@@ -118,6 +113,7 @@ fn run_regorus(job: &Job) -> Vec<Result<Found, String>> {
             .map(|(_, r, p, i)| {
                 t.evaluate(r, p, i)
                     .map(|vs| found(vs.into_iter().map(|v| (v.msg, v.details))))
+                    .map_err(|e| e.to_string())
             })
             .collect(),
     }
@@ -168,7 +164,7 @@ fn shipped_jobs() -> Vec<Job> {
                         t.name.clone(),
                         r.review,
                         Value::Object(case_parameters(k, &t.parameters)),
-                        eval::inventory(&t.inventory),
+                        inventory::inventory(&t.inventory),
                     )
                 })
                 .collect();

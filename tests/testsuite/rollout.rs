@@ -63,14 +63,14 @@ const EXEMPTIONS: &str = r#"exemptions:
 /// The repository's project with `environments` (replacing the shipped ones), the
 /// given exemptions file, `site-url` set, and K8S-04 carrying `rollout: warn`.
 fn project(environments: &str, exemptions: Option<&str>) -> tempfile::TempDir {
-    let tmp = copy_project(&["book.toml", "policies", "content", "themes"]);
+    let tmp = common::environments_project(
+        &["book.toml", "policies", "content", "themes"],
+        environments,
+        exemptions,
+    );
     let root = tmp.path();
     let book = std::fs::read_to_string(root.join("book.toml")).unwrap();
-    let start = book
-        .find("[policybook.environments.")
-        .expect("shipped environments");
-    let end = book.find("[policybook.areas.").unwrap();
-    let book = format!("{}{environments}{}", &book[..start], &book[end..]).replace(
+    let book = book.replace(
         "[output.html]\n",
         "[output.html]\nsite-url = \"https://docs.example.com/aks/\"\n",
     );
@@ -79,12 +79,6 @@ fn project(environments: &str, exemptions: Option<&str>) -> tempfile::TempDir {
     let text = std::fs::read_to_string(&rule).unwrap();
     let text = text.replacen("\nseverity:", "\nrollout: warn\nseverity:", 1);
     std::fs::write(&rule, text).unwrap();
-    match exemptions {
-        Some(x) => std::fs::write(root.join("policies/exemptions.yaml"), x).unwrap(),
-        None => {
-            let _ = std::fs::remove_file(root.join("policies/exemptions.yaml"));
-        }
-    }
     tmp
 }
 
@@ -511,24 +505,14 @@ struct Deploy {
 }
 
 fn run_deploy(root: &Path, args: &[&str]) -> Deploy {
-    let bin = root.join("stub-bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    std::fs::write(bin.join("az"), STUB_AZ).unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(bin.join("az"), std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
+    let path = common::stub_on_path(&root.join("stub-bin"), "az", STUB_AZ);
     let log = root.join(format!("az-{}.log", args.join("_").replace('/', "-")));
     let _ = std::fs::remove_file(&log);
     let out = Command::new("bash")
         .arg(root.join("dist/azure/deploy.sh"))
         .args(args)
         .current_dir(root)
-        .env(
-            "PATH",
-            format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
-        )
+        .env("PATH", path)
         .env("AZ_LOG", &log)
         .env("AZ_DIST", root.join("dist"))
         .output()
@@ -668,43 +652,13 @@ fn deploy_sh_environment_makes_the_assignment_and_exemption_calls() {
 
 #[test]
 fn the_harness_tells_a_parse_error_from_the_login_step() {
-    let argv = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    // Arguments separated by single spaces (none holds one).
+    let argv = |s: &str| s.split(' ').map(String::from).collect::<Vec<_>>();
     let calls = vec![
         // today's (old) deploy.sh form: several k=v words after --metadata
-        argv(&[
-            "policy",
-            "definition",
-            "create",
-            "--name",
-            "x",
-            "--rules",
-            "{}",
-            "--metadata",
-            "version=1.0.0",
-            "category=K",
-        ]),
-        argv(&[
-            "policy",
-            "definition",
-            "create",
-            "--name",
-            "x",
-            "--rules",
-            "{}",
-            "--metadata",
-            r#"{"version":"1.0.0","category":"K"}"#,
-        ]),
-        argv(&[
-            "policy",
-            "exemption",
-            "create",
-            "--name",
-            "x",
-            "--exemption-category",
-            "Sometimes",
-            "--policy-assignment",
-            "/a",
-        ]),
+        argv("policy definition create --name x --rules {} --metadata version=1.0.0 category=K"),
+        argv(r#"policy definition create --name x --rules {} --metadata {"version":"1.0.0","category":"K"}"#),
+        argv("policy exemption create --name x --exemption-category Sometimes --policy-assignment /a"),
     ];
     let Some(o) = common::az_parse_check(&calls) else {
         return;

@@ -26,6 +26,14 @@ fn serial() -> MutexGuard<'static, ()> {
     LOCK.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// Takes the server tests' lock and serves a fresh [`Site`]; keep the guard alive.
+fn serve_site() -> (MutexGuard<'static, ()>, Site, SocketAddr) {
+    let guard = serial();
+    let site = Site::new();
+    let addr = site.serve();
+    (guard, site, addr)
+}
+
 /// A temp folder: `secret.txt` beside `site/`, and `site/` with pages, a folder,
 /// dotfiles and links pointing out.
 struct Site {
@@ -87,17 +95,23 @@ fn exchange(addr: SocketAddr, raw: &[u8]) -> Reply {
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     s.write_all(raw).unwrap();
+    let buf = read_until_closed(&mut s, &format!("{:?}", short(raw)));
+    parse_reply(&buf, raw)
+}
+
+/// Reads until the server closes; a reset after the answer is fine, anything else
+/// (a timeout included) fails the test naming `what` was sent.
+fn read_until_closed(s: &mut TcpStream, what: &str) -> Vec<u8> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     loop {
         match s.read(&mut chunk) {
-            Ok(0) => break,
+            Ok(0) => return buf,
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            Err(e) if e.kind() == ErrorKind::ConnectionReset && !buf.is_empty() => break,
-            Err(e) => panic!("reading the answer to {:?}: {e}", short(raw)),
+            Err(e) if e.kind() == ErrorKind::ConnectionReset && !buf.is_empty() => return buf,
+            Err(e) => panic!("reading the answer to {what}: {e}"),
         }
     }
-    parse_reply(&buf, raw)
 }
 
 fn parse_reply(buf: &[u8], raw: &[u8]) -> Reply {
@@ -121,12 +135,17 @@ fn short(raw: &[u8]) -> String {
     String::from_utf8_lossy(&raw[..raw.len().min(120)]).into_owned()
 }
 
-fn get(addr: SocketAddr, target: &str) -> Reply {
+/// `method target` over HTTP/1.1 with this server's own `Host`.
+fn request(addr: SocketAddr, method: &str, target: &str) -> Reply {
     let host = format!("127.0.0.1:{}", addr.port());
     exchange(
         addr,
-        format!("GET {target} HTTP/1.1\r\nHost: {host}\r\n\r\n").as_bytes(),
+        format!("{method} {target} HTTP/1.1\r\nHost: {host}\r\n\r\n").as_bytes(),
     )
+}
+
+fn get(addr: SocketAddr, target: &str) -> Reply {
+    request(addr, "GET", target)
 }
 
 fn with_host(addr: SocketAddr, host: Option<&str>) -> Reply {
@@ -139,9 +158,7 @@ fn with_host(addr: SocketAddr, host: Option<&str>) -> Reply {
 
 #[test]
 fn site_files_folders_404_and_live_endpoints_still_work() {
-    let _g = serial();
-    let site = Site::new();
-    let addr = site.serve();
+    let (_g, _site, addr) = serve_site();
 
     let r = get(addr, "/");
     assert_eq!(r.status, 200);
@@ -171,21 +188,15 @@ fn site_files_folders_404_and_live_endpoints_still_work() {
         "<html><head><base href=\"/\"></head><body>missing page</body></html>"
     );
 
-    let host = format!("127.0.0.1:{}", addr.port());
-    let r = exchange(
-        addr,
-        format!("HEAD / HTTP/1.1\r\nHost: {host}\r\n\r\n").as_bytes(),
-    );
+    let r = request(addr, "HEAD", "/");
     assert_eq!(r.status, 200);
     assert!(r.head.contains("Content-Length: 35"), "{}", r.head);
     assert_eq!(r.body, "");
-    let r = exchange(
-        addr,
-        format!("POST / HTTP/1.1\r\nHost: {host}\r\n\r\n").as_bytes(),
-    );
+    let r = request(addr, "POST", "/");
     assert_eq!(r.status, 405);
     assert!(r.head.contains("Allow: GET, HEAD"), "{}", r.head);
     // HTTP/1.0 and bare-LF line ends are still understood.
+    let host = format!("127.0.0.1:{}", addr.port());
     let r = exchange(addr, format!("GET / HTTP/1.0\nHost: {host}\n\n").as_bytes());
     assert_eq!(r.status, 200);
 
@@ -198,9 +209,7 @@ fn site_files_folders_404_and_live_endpoints_still_work() {
 
 #[test]
 fn traversal_variants_never_leave_the_site() {
-    let _g = serial();
-    let site = Site::new();
-    let addr = site.serve();
+    let (_g, site, addr) = serve_site();
     let port = addr.port();
     let abs = site.secret().display().to_string();
     let abs = abs.trim_start_matches('/');
@@ -280,9 +289,7 @@ fn traversal_variants_never_leave_the_site() {
 
 #[test]
 fn only_this_servers_loopback_host_is_answered() {
-    let _g = serial();
-    let site = Site::new();
-    let addr = site.serve();
+    let (_g, _site, addr) = serve_site();
     let port = addr.port();
     let other = if port == 65535 { 1 } else { port + 1 };
     let bad = [
@@ -327,9 +334,7 @@ fn only_this_servers_loopback_host_is_answered() {
 
 #[test]
 fn oversized_heads_are_refused_without_buffering_them() {
-    let _g = serial();
-    let site = Site::new();
-    let addr = site.serve();
+    let (_g, _site, addr) = serve_site();
     let port = addr.port();
 
     // One 300 KB header line: 431, and the server closes the connection at once while
@@ -343,16 +348,7 @@ fn oversized_heads_are_refused_without_buffering_them() {
         raw.extend_from_slice(b"\r\n\r\n");
         let _ = writer.write_all(&raw);
     });
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    loop {
-        match s.read(&mut chunk) {
-            Ok(0) => break,
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            Err(e) if e.kind() == ErrorKind::ConnectionReset && !buf.is_empty() => break,
-            Err(e) => panic!("no prompt answer to a 300 KB header: {e}"),
-        }
-    }
+    let buf = read_until_closed(&mut s, "a 300 KB header");
     let r = parse_reply(&buf, b"300 KB header");
     assert_eq!(r.status, 431, "{}", r.head);
     assert!(r.body.contains("16384 bytes"), "{}", r.body);
@@ -390,9 +386,7 @@ fn thread_count() -> usize {
 
 #[test]
 fn idle_connections_cannot_exhaust_the_server() {
-    let _g = serial();
-    let site = Site::new();
-    let addr = site.serve();
+    let (_g, _site, addr) = serve_site();
     assert_eq!(get(addr, "/").status, 200);
     let before = thread_count();
 
@@ -429,9 +423,7 @@ fn idle_connections_cannot_exhaust_the_server() {
 
 #[test]
 fn long_polls_cannot_take_every_connection() {
-    let _g = serial();
-    let site = Site::new();
-    let addr = site.serve();
+    let (_g, _site, addr) = serve_site();
     let host = format!("127.0.0.1:{}", addr.port());
     // serve_static never rebuilds, so `v=1` waits for the whole poll.
     let raw = format!("GET /__policybook/wait?v=1 HTTP/1.1\r\nHost: {host}\r\n\r\n");

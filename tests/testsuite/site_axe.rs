@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::common::{copy_project, policybook};
+use crate::common::{self, copy_project, policybook};
 use crate::site_browser::{chromium, Browser};
 
 fn axe_source() -> Option<PathBuf> {
@@ -27,11 +27,6 @@ fn axe_source() -> Option<PathBuf> {
         .flatten()
         .map(PathBuf::from)
         .find(|p| p.is_file())
-}
-
-fn required() -> bool {
-    std::env::var("POLICYBOOK_REQUIRE_BROWSER").as_deref() == Ok("1")
-        || std::env::var("CI").as_deref() == Ok("true")
 }
 
 /// Every `.html` file of the site, as paths relative to it, sorted.
@@ -110,7 +105,7 @@ fn scan(exe: &Path, axe: &str, base: &str, pages: &[String], theme: &str) -> Vec
 #[test]
 fn every_handbook_page_passes_axe_in_both_themes() {
     let (Some(exe), Some(axe)) = (chromium(), axe_source()) else {
-        if required() {
+        if common::tool_required("POLICYBOOK_REQUIRE_BROWSER") {
             panic!(
                 "Chromium (/usr/bin/chromium or $CHROMIUM) and axe-core \
                  (/opt/axe/node_modules/axe-core/axe.min.js or $AXE_CORE_JS) are required \

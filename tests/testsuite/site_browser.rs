@@ -23,6 +23,8 @@ use serde_json::{json, Value};
 
 use policybook::build::{build, load_and_validate};
 
+use crate::common::copy_tree;
+
 pub(crate) struct Browser {
     child: Child,
     to: File,
@@ -283,19 +285,19 @@ pub(crate) fn chromium() -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-fn copy_tree(from: &Path, to: &Path) {
-    for e in walkdir::WalkDir::new(from)
-        .into_iter()
-        .filter_map(Result::ok)
-    {
-        let rel = e.path().strip_prefix(from).unwrap();
-        let dest = to.join(rel);
-        if e.file_type().is_dir() {
-            std::fs::create_dir_all(&dest).unwrap();
-        } else {
-            std::fs::copy(e.path(), &dest).unwrap();
+/// The Chromium to drive; without one, `None` after printing "skipped: no chromium",
+/// or a failure when POLICYBOOK_REQUIRE_BROWSER=1.
+fn chromium_or_skip() -> Option<PathBuf> {
+    let exe = chromium();
+    if exe.is_none() {
+        if std::env::var("POLICYBOOK_REQUIRE_BROWSER").as_deref() == Ok("1") {
+            panic!(
+                "POLICYBOOK_REQUIRE_BROWSER=1 but no Chromium at /usr/bin/chromium (or $CHROMIUM)"
+            );
         }
+        println!("skipped: no chromium");
     }
+    exe
 }
 
 /// Builds a copy of the repo's own book, or the fixture project when it does not build.
@@ -353,13 +355,7 @@ fn build_site() -> (
 
 #[test]
 fn handbook_in_headless_chromium() {
-    let Some(exe) = chromium() else {
-        if std::env::var("POLICYBOOK_REQUIRE_BROWSER").as_deref() == Ok("1") {
-            panic!(
-                "POLICYBOOK_REQUIRE_BROWSER=1 but no Chromium at /usr/bin/chromium (or $CHROMIUM)"
-            );
-        }
-        println!("skipped: no chromium");
+    let Some(exe) = chromium_or_skip() else {
         return;
     };
     let (_tmp, site, kubelet_pages, policy_page) = build_site();
@@ -472,13 +468,7 @@ fn handbook_in_headless_chromium() {
 /// copy button copies what is shown.
 #[test]
 fn code_block_buttons_in_headless_chromium() {
-    let Some(exe) = chromium() else {
-        if std::env::var("POLICYBOOK_REQUIRE_BROWSER").as_deref() == Ok("1") {
-            panic!(
-                "POLICYBOOK_REQUIRE_BROWSER=1 but no Chromium at /usr/bin/chromium (or $CHROMIUM)"
-            );
-        }
-        println!("skipped: no chromium");
+    let Some(exe) = chromium_or_skip() else {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();

@@ -3,6 +3,10 @@
 //! pages; a book with broken links; and generated books of growing size.
 use crate::common;
 
+// The site benchmark's book generator (not part of the library).
+#[path = "../../benches/site_bench/synthetic.rs"]
+mod synthetic;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -319,8 +323,8 @@ fn output_is_byte_identical_whatever_the_thread_count() {
 fn generated_books_pages_do_not_grow_with_the_book() {
     let small = tempfile::tempdir().unwrap();
     let large = tempfile::tempdir().unwrap();
-    let md_small = policybook::site::synthetic::write_book(small.path(), 30).unwrap();
-    let md_large = policybook::site::synthetic::write_book(large.path(), 150).unwrap();
+    let md_small = synthetic::write_book(small.path(), 30).unwrap();
+    let md_large = synthetic::write_book(large.path(), 150).unwrap();
     build_at(small.path()).expect("small book builds");
     build_at(large.path()).expect("large book builds");
     // Chapter 5 links only to chapters < 30 in both books? Not necessarily; compare the page

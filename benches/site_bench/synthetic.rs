@@ -1,9 +1,10 @@
 //! A deterministic generator of N-chapter mdBook books, for the site benchmark
-//! (`site-bench`) and the scaling tests. Each chapter is ~8–9 KB of Markdown:
-//! h1–h3, prose, GFM tables (one a 5-column identity matrix), a task list, a
-//! blockquote, fenced json/bash/yaml, and 3–6 links to other chapters, 40 % of
-//! them with `#anchors`. SUMMARY.md has a prefix chapter, a part every 100
-//! chapters, three levels of nesting, separators, two drafts and a suffix chapter.
+//! (`site-bench`, this folder) and the scaling test in `tests/testsuite/site_render.rs`,
+//! which includes this file by path. Each chapter is ~8–9 KB of Markdown: h1–h3, prose,
+//! GFM tables (one a 5-column identity matrix), a task list, a blockquote, fenced
+//! json/bash/yaml, and 3–6 links to other chapters, 40 % of them with `#anchors`.
+//! SUMMARY.md has a prefix chapter, a part every 100 chapters, three levels of nesting,
+//! separators, two drafts and a suffix chapter.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -77,7 +78,7 @@ fn paragraph(rng: &mut Rng, out: &mut String) {
     out.push_str("\n\n");
 }
 
-pub fn chapter_path(i: usize) -> String {
+pub(super) fn chapter_path(i: usize) -> String {
     format!("part-{:02}/ch{:05}.md", i / 100 + 1, i)
 }
 
@@ -106,7 +107,7 @@ fn link(rng: &mut Rng, from: usize, n: usize, out: &mut String) {
     }
 }
 
-pub fn chapter(i: usize, n: usize) -> String {
+pub(super) fn chapter(i: usize, n: usize) -> String {
     let mut rng = Rng(i as u64 * 7919 + 17);
     let mut s = String::with_capacity(9000);
     let _ = writeln!(s, "# Chapter {i}: {} {}\n", word(&mut rng), word(&mut rng));
@@ -169,7 +170,7 @@ pub fn chapter(i: usize, n: usize) -> String {
 }
 
 /// Writes an mdBook book of `n` chapters into `dir`; returns the bytes of Markdown written.
-pub fn write_book(dir: &Path, n: usize) -> std::io::Result<u64> {
+pub(super) fn write_book(dir: &Path, n: usize) -> std::io::Result<u64> {
     std::fs::create_dir_all(dir.join("src"))?;
     std::fs::write(
         dir.join("book.toml"),

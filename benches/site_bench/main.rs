@@ -1,10 +1,11 @@
 //! Site benchmark: generates N-chapter mdBook books (tables, task lists, code,
-//! cross-links with anchors; see `policybook::site::synthetic`), builds each with
-//! `policybook build` (the binary next to this one: build with `--release`) and, when
-//! `mdbook` is on PATH, with `mdbook build`, and prints wall time, peak memory
-//! (the child's max RSS from wait4), output sizes and ratios.
+//! cross-links with anchors; see `synthetic.rs` beside this file), builds each with
+//! `policybook build` (the binary Cargo builds for this bench, in the bench profile)
+//! and, when `mdbook` is on PATH, with `mdbook build`, and prints wall time, peak
+//! memory (the child's max RSS from wait4), output sizes and ratios. A bench binary
+//! (harness = false), not part of the library.
 //!
-//! Usage: cargo build --release && target/release/site-bench [N…] [--runs R] [--dir DIR]
+//! Usage: cargo bench --bench site-bench [-- N… --runs R --dir DIR]
 //! Defaults: N = 1000 2000 5000, R = 1, DIR = target/site-bench.
 //!
 //! Nothing is deleted while measuring: old books and outputs are renamed into
@@ -13,6 +14,8 @@
 //! (`recently_deleted`), so creating M files just after deleting D costs O(M·D)
 //! kernel time: deleting the previous output before each timed build made the
 //! build time grow quadratically with N.
+
+mod synthetic;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -102,8 +105,10 @@ fn main() {
         match a.as_str() {
             "--runs" => runs = args.next().and_then(|s| s.parse().ok()).expect("--runs N"),
             "--dir" => base = PathBuf::from(args.next().expect("--dir DIR")),
+            // `cargo bench` appends `--bench` to the bench's arguments.
+            "--bench" => {}
             "-h" | "--help" => {
-                println!("usage: site-bench [N…] [--runs R] [--dir DIR]");
+                println!("usage: cargo bench --bench site-bench [-- N… --runs R --dir DIR]");
                 return;
             }
             n => ns.push(n.parse().expect("chapter count")),
@@ -112,15 +117,7 @@ fn main() {
     if ns.is_empty() {
         ns = vec![1000, 2000, 5000];
     }
-    let exe = std::env::current_exe().unwrap();
-    let policybook = exe.with_file_name("policybook");
-    if !policybook.exists() {
-        eprintln!(
-            "{} not found: run `cargo build --release` first",
-            policybook.display()
-        );
-        std::process::exit(2);
-    }
+    let policybook = PathBuf::from(env!("CARGO_BIN_EXE_policybook"));
     let mdbook = Command::new("mdbook")
         .arg("--version")
         .output()
@@ -161,7 +158,7 @@ fn main() {
     for &n in &ns {
         let dir = base.join(format!("book-{n}"));
         discard(&dir, &trash);
-        let md_bytes = policybook::site::synthetic::write_book(&dir, n).expect("write book");
+        let md_bytes = synthetic::write_book(&dir, n).expect("write book");
         let mut times = Vec::new();
         let mut rss = 0;
         for _ in 0..runs {
@@ -183,11 +180,10 @@ fn main() {
         let (site, files) = dir_size(&out);
         let (search, _) = dir_size(&out.join("search"));
         // Largest chapter page: nothing in it may grow with N.
-        let page = std::fs::metadata(
-            out.join(policybook::site::synthetic::chapter_path(n / 2).replace(".md", ".html")),
-        )
-        .map(|m| m.len())
-        .unwrap_or(0);
+        let page =
+            std::fs::metadata(out.join(synthetic::chapter_path(n / 2).replace(".md", ".html")))
+                .map(|m| m.len())
+                .unwrap_or(0);
         let mut mdb = String::from("—");
         let mut mdb_mem = String::from("—");
         if mdbook.is_some() {
