@@ -242,9 +242,7 @@ fn footnotes_collected_at_the_end_with_back_links() {
     );
     let print = read(&tmp.path().join("book/print.html"));
     assert!(
-        print.contains(
-            "<li id=\"footnote-one\">\n<p>Note one. <a href=\"#fr-one-1\">↩</a>"
-        ),
+        print.contains("<li id=\"footnote-one\">\n<p>Note one. <a href=\"#fr-one-1\">↩</a>"),
         "print page ids are the page's own (unique there: as mdBook)"
     );
 }
