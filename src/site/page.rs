@@ -3,15 +3,14 @@
 //! Every page is rendered twice in one pass over pulldown-cmark's events: the page
 //! itself, and its section of the print page (the same HTML for Markdown; the print
 //! page's ids and links are made unique and in-page by `print_ids`, as mdBook does
-//! it). While rendering, the builder
-//! collects what later stages need: heading ids (link check, on-page TOC), links
-//! with their source places (link check), external links, and plain text split
-//! into sections at headings (search index).
+//! it). While rendering, the builder collects what later stages need: heading ids
+//! (link check, on-page TOC), links with their source places (link check),
+//! external links, and plain text split into sections at headings (search index).
 //!
 //! This file holds the builder, what it collects, and what the site and the
 //! directives call on it. Its children add the rendering: `page/markdown.rs` walks
 //! a Markdown fragment's events step by step into both renderings, and
-//! `page/links.rs` rewrites link targets for each. Include expansion is
+//! `page/links.rs` rewrites and records link targets. Include expansion is
 //! `includes::expand_links`, named here too for the site's orchestration.
 
 mod links;
