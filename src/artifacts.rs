@@ -59,15 +59,6 @@ impl Artifacts {
         self.files.iter()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.files.is_empty()
-    }
-
-    /// The file at `path`, if a stage made one.
-    pub fn get(&self, path: &str) -> Option<&Artifact> {
-        self.files.iter().find(|a| a.path == path)
-    }
-
     /// Writes every file below `root` in order, creating folders.
     pub fn write_to(&self, root: &Path) -> Result<()> {
         for a in &self.files {
@@ -96,5 +87,46 @@ impl Artifact {
     pub fn set_executable(&mut self) -> &mut Artifact {
         self.executable = true;
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_are_written_in_order_with_their_marks() {
+        let mut a = Artifacts::default();
+        a.add("x/def.json", "{}\n")
+            .for_rule("AKS-001", RuleFile::AzureDefinition);
+        let mut b = Artifacts::default();
+        b.add("x/run.sh", "#!/bin/sh\n").set_executable();
+        a.extend(b);
+        let paths: Vec<&str> = a.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, ["x/def.json", "x/run.sh"]);
+        let first = a.iter().next().unwrap();
+        assert_eq!(
+            first.rule,
+            Some(("AKS-001".to_string(), RuleFile::AzureDefinition))
+        );
+        let tmp = tempfile::tempdir().unwrap();
+        a.write_to(tmp.path()).unwrap();
+        assert_eq!(
+            std::fs::read(tmp.path().join("x/def.json")).unwrap(),
+            b"{}\n"
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = |p: &str| {
+                std::fs::metadata(tmp.path().join(p))
+                    .unwrap()
+                    .permissions()
+                    .mode()
+                    & 0o777
+            };
+            assert_eq!(mode("x/run.sh"), 0o755);
+            assert_ne!(mode("x/def.json") & 0o111, 0o111);
+        }
     }
 }

@@ -49,7 +49,7 @@ struct HtmlTypes {
     additional_js: Option<Vec<String>>,
     search: Option<HtmlEnable>,
     print: Option<HtmlEnable>,
-    fold: Option<toml::Table>,
+    fold: Option<HtmlFold>,
     playground: Option<toml::Table>,
     code: Option<toml::Table>,
     redirect: Option<BTreeMap<String, String>>,
@@ -59,6 +59,13 @@ struct HtmlTypes {
 #[derive(Deserialize)]
 struct HtmlEnable {
     enable: Option<bool>,
+}
+
+#[allow(dead_code)]
+#[derive(Deserialize)]
+struct HtmlFold {
+    enable: Option<bool>,
+    level: Option<u64>,
 }
 
 /// A warning at the place of the first `[output.html]` key of the wrong type: the

@@ -2,7 +2,9 @@
 //! `[build] create-missing` (write a missing chapter file, as `mdbook build` does)
 //! `[output.html] mathjax-support` (TeX is kept as written, with a warning:
 //! the site loads nothing from the network) and `[output.html.search]
-//! limit-results` (the most results a search shows; 30 by default).
+//! limit-results` (the most results a search shows; 30 by default); chapters
+//! whose page would replace another page; how broken links count in a plain
+//! book (`[output.linkcheck]`); other renderers' tables (not run, warned about).
 
 use std::path::Path;
 
@@ -100,5 +102,74 @@ pub fn search_limit(bundle: &Bundle, files: &mut [(String, String)]) {
         if path == "search/meta.js" {
             *text = text.replacen("({\"docs\"", &format!("({{\"limit\":{n},\"docs\""), 1);
         }
+    }
+}
+
+/// Chapters whose page would take the place of one the site writes itself
+/// (`print.html`, `toc.html`: mdBook also refuses `print.md`) or of another
+/// chapter's (`README.md` and `index.md` of one folder are both `index.html`):
+/// an error at the chapter's SUMMARY.md line, never a page silently replaced.
+pub fn clashing_pages<'a>(
+    pages: impl Iterator<Item = (&'a str, &'a str, &'a Location)>,
+    d: &mut Diagnostics,
+) {
+    let mut seen: std::collections::HashMap<&str, (&str, &Location)> = Default::default();
+    for (md, out, at) in pages {
+        if matches!(out, "print.html" | "toc.html") {
+            d.error(
+                at.clone(),
+                format!("chapter `{md}` would be written to `{out}`, which the site uses for its own page (mdBook reserves the name too)"),
+                "rename the chapter file",
+            );
+        } else if let Some((first, first_at)) = seen.get(out) {
+            d.error(
+                at.clone(),
+                format!(
+                    "chapters `{first}` ({first_at}) and `{md}` would both be written to `{out}`"
+                ),
+                "rename one of them (README.md is the folder's index.html, as in mdBook)",
+            );
+        } else {
+            seen.insert(out, (md, at));
+        }
+    }
+}
+
+/// Broken links and anchors (`ld`, from the link check) as the book wants them:
+/// errors in a policybook project and in a book that asks for link checking
+/// (`[output.linkcheck]`, as for mdbook-linkcheck); warnings in any other plain
+/// mdBook book, which builds with mdBook whatever its links (mdBook checks none).
+pub fn link_problems(bundle: &Bundle, mut ld: Diagnostics) -> Diagnostics {
+    if bundle.config.policybook.is_none() && !bundle.config.output.contains_key("linkcheck") {
+        for x in &mut ld.0 {
+            if x.level == crate::diagnostics::Level::Error {
+                x.level = crate::diagnostics::Level::Warning;
+                x.help.push_str(" (a warning, as mdBook checks no links; add an [output.linkcheck] table to book.toml to make broken links stop the build)");
+            }
+        }
+    }
+    ld
+}
+
+/// A warning for each `[output.<name>]` renderer besides html: mdBook would run it
+/// (`mdbook-<name>`); policybook builds the HTML site only. `linkcheck` is what
+/// policybook's own link check does, so it is not named.
+pub fn other_renderers(bundle: &Bundle, d: &mut Diagnostics) {
+    let text = std::fs::read_to_string(bundle.root.join("book.toml")).unwrap_or_default();
+    for name in bundle.config.output.keys() {
+        if name == "html" || name == "linkcheck" {
+            continue;
+        }
+        let header = format!("[output.{name}");
+        let line = text
+            .lines()
+            .position(|l| l.trim_start().starts_with(&header))
+            .map(|i| i + 1)
+            .unwrap_or(1);
+        d.warning(
+            Location::new("book.toml", (line, 1)),
+            format!("[output.{name}]: policybook builds the HTML site only; the `{name}` renderer is not run"),
+            format!("run `mdbook build` for the {name} output, or remove the table"),
+        );
     }
 }

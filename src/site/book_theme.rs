@@ -107,16 +107,14 @@ pub fn load(config: &crate::config::Config, root: &Path, d: &mut Diagnostics) ->
             "name a folder inside the book, e.g. `theme = \"theme\"`",
         ),
         Ok(dir) if dir.is_dir() => {
-            let listed: Vec<String> = html
-                .and_then(|h| h.get("additional-css"))
-                .and_then(|v| v.as_array())
-                .map(|l| {
-                    l.iter()
-                        .filter_map(|v| v.as_str())
-                        .map(|s| s.trim_start_matches("./").to_string())
-                        .collect()
-                })
-                .unwrap_or_default();
+            // Files of the folder listed in additional-css or -js are applied as such.
+            let listed: Vec<String> = ["additional-css", "additional-js"]
+                .iter()
+                .filter_map(|k| html.and_then(|h| h.get(*k)).and_then(|v| v.as_array()))
+                .flatten()
+                .filter_map(|v| v.as_str())
+                .map(|s| s.trim_start_matches("./").to_string())
+                .collect();
             theme_folder(&mut a, root, &dir, theme_rel, &listed, d)
         }
         Ok(_) if theme_key.is_some() => d.warning(
@@ -199,7 +197,7 @@ fn theme_folder(
     root: &Path,
     dir: &Path,
     theme_rel: &str,
-    additional_css: &[String],
+    listed: &[String],
     d: &mut Diagnostics,
 ) {
     let walked = crate::walk::walk_files(
@@ -234,6 +232,9 @@ fn theme_folder(
             head_hbs(a, &path, &shown, d);
             continue;
         }
+        if listed.contains(&format!("{theme_rel}/{rel}")) {
+            continue; // published and linked as an additional file
+        }
         if let Some(why) = unmapped(&rel) {
             d.warning(
                 Location::new(&shown, (1, 1)),
@@ -244,7 +245,7 @@ fn theme_folder(
         }
         let site = format!("{theme_rel}/{rel}");
         if rel.ends_with(".css") && !MDBOOK_CSS.contains(&rel.as_str()) {
-            if !additional_css.contains(&site) {
+            if !listed.contains(&site) {
                 d.warning(
                     Location::new(&shown, (1, 1)),
                     format!("mdBook theme file `{shown}` is not applied: mdBook reads only css/variables.css, css/general.css, css/chrome.css, css/print.css and fonts/fonts.css from a theme folder"),

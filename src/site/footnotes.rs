@@ -2,8 +2,8 @@
 //! `<sup class="footnote-reference" id="fr-NAME-K">` (numbers in order of first
 //! reference), and the definitions are collected at the end of the page in one
 //! `<ol class="footnote-definition">` after a rule, each closing with back-links
-//! (`↩`, `↩2`, …) to its references. The print page gets the same with its ids
-//! prefixed by the page's.
+//! (`↩`, `↩2`, …) to its references. The print page gets the same (its ids are
+//! made unique across chapters there, by `print_ids`).
 
 use std::collections::HashMap;
 
@@ -32,8 +32,8 @@ impl<'t> Footnotes<'t> {
         *self.nums.entry(name.to_string()).or_insert(next)
     }
 
-    /// The reference's HTML for the page and for the print page (ids prefixed `pid-`).
-    pub fn reference(&mut self, name: &str, pid: &str) -> (String, String) {
+    /// The reference's HTML.
+    pub fn reference(&mut self, name: &str) -> String {
         let num = self.number(name);
         let k = {
             let r = self.refs.entry(name.to_string()).or_insert(0);
@@ -41,10 +41,7 @@ impl<'t> Footnotes<'t> {
             *r
         };
         let n = escape(name);
-        let r = |p: &str| {
-            format!("<sup class=\"footnote-reference\" id=\"{p}fr-{n}-{k}\"><a href=\"#{p}footnote-{n}\">{num}</a></sup>")
-        };
-        (r(""), r(&format!("{pid}-")))
+        format!("<sup class=\"footnote-reference\" id=\"fr-{n}-{k}\"><a href=\"#footnote-{n}\">{num}</a></sup>")
     }
 
     /// A definition starts: the page's events are put aside until it ends.
@@ -65,12 +62,7 @@ impl<'t> Footnotes<'t> {
 
     /// The collected definitions appended to the page's events; returns the ids
     /// it adds (link targets).
-    pub fn finish(
-        mut self,
-        a: &mut Vec<Event<'t>>,
-        b: &mut Vec<Event<'t>>,
-        pid: &str,
-    ) -> Vec<String> {
+    pub fn finish(mut self, a: &mut Vec<Event<'t>>, b: &mut Vec<Event<'t>>) -> Vec<String> {
         let mut ids = Vec::new();
         if self.defs.is_empty() {
             return ids;
@@ -84,7 +76,6 @@ impl<'t> Footnotes<'t> {
             return ids;
         }
         defs.sort_by_key(|(n, _, _)| self.nums[n]);
-        let pp = format!("{pid}-");
         for v in [&mut *a, &mut *b] {
             v.push(Event::Html(
                 "<hr>\n<ol class=\"footnote-definition\">\n".into(),
@@ -94,14 +85,14 @@ impl<'t> Footnotes<'t> {
             let n = escape(&name);
             ids.push(format!("footnote-{name}"));
             let count = self.refs.get(&name).copied().unwrap_or(0);
-            for (v, evs, p) in [(&mut *a, da, ""), (&mut *b, db, pp.as_str())] {
+            for (v, evs) in [(&mut *a, da), (&mut *b, db)] {
                 let back: String = (1..=count)
                     .map(|k| {
                         let label = if k == 1 { String::new() } else { k.to_string() };
-                        format!(" <a href=\"#{p}fr-{n}-{k}\">↩{label}</a>")
+                        format!(" <a href=\"#fr-{n}-{k}\">↩{label}</a>")
                     })
                     .collect();
-                v.push(Event::Html(format!("<li id=\"{p}footnote-{n}\">\n").into()));
+                v.push(Event::Html(format!("<li id=\"footnote-{n}\">\n").into()));
                 let ends_in_p = matches!(evs.last(), Some(Event::End(TagEnd::Paragraph)));
                 let len = evs.len();
                 for (i, e) in evs.into_iter().enumerate() {

@@ -20,6 +20,7 @@ mod codeblock;
 mod context;
 mod directives;
 mod files;
+mod fold;
 mod footnotes;
 pub mod highlight;
 mod includes;
@@ -32,7 +33,8 @@ mod plan;
 mod policies;
 mod preprocess;
 mod print;
-mod rawhtml;
+mod print_ids;
+mod rawlinks;
 mod redirects;
 mod render;
 mod rollout_table;
@@ -56,9 +58,9 @@ use options::{BookInfo, Options};
 use plan::Plan;
 use render::Site;
 
-/// Renders the site into `out` (an empty folder). Returns problems such as broken links;
-/// the build fails when they contain errors.
-/// `artifacts` are the output stages' files; the policy pages serve each rule's own.
+/// Renders the site into `out` (an empty folder). `artifacts` are the output stages'
+/// files; the policy pages serve each rule's own. Returns problems such as broken
+/// links; the build fails when they contain errors.
 pub fn render(
     bundle: &Bundle,
     report: &TestReport,
@@ -74,7 +76,13 @@ pub fn render(
         return Ok(d);
     };
     book_keys::mathjax_warning(bundle, &mut d);
+    book_keys::other_renderers(bundle, &mut d);
     let plan = plan::plan(bundle, &summary, &src_dir, &mut d);
+    let outs = plan
+        .pages
+        .iter()
+        .map(|p| (p.md.as_str(), p.out.as_str(), &p.location));
+    book_keys::clashing_pages(outs, &mut d);
     let theme = load_theme(bundle, &mut d);
     let Some(theme) = theme.filter(|_| !d.has_errors()) else {
         return Ok(d.sorted());
@@ -119,7 +127,9 @@ pub fn render(
     let statics = source_files::static_files(&src_dir, &bundle.root, bundle, &mut d);
     let known = links::known_files(&site, &statics, &mut redirect_plan, &mut d);
     let not_found = not_found::render(&site)?;
-    links::check(&site, &pages, &not_found, &known, &mut d);
+    let mut ld = Diagnostics::default();
+    links::check(&site, &pages, &not_found, &known, &mut ld);
+    d.extend(book_keys::link_problems(bundle, ld));
     d.extend(not_found.diags.clone());
     if d.has_errors() {
         return Ok(d.sorted());
@@ -128,7 +138,7 @@ pub fn render(
     // What the pages share or lead to, then every other file of the site.
     navigation::write_toc(&site)?;
     if opts.print {
-        print::write(&site, &redirect_plan.pages, &mut pages)?;
+        print::write(&site, &mut pages)?;
     }
     if opts.search {
         search_docs::write(&site, &mut pages)?;

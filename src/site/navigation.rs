@@ -1,7 +1,9 @@
 //! Shared navigation: the sidebar as one nested list, written once for every page
-//! (`assets/toc.js`, which the theme's script inserts, and `toc.html` for readers
-//! without scripts), and `index.html`, the site's entry.
+//! (`assets/toc.js`, which the theme's script inserts, folded as
+//! `[output.html.fold]` asks: `fold`; and `toc.html` for readers without scripts),
+//! and `index.html`, the site's entry.
 
+use super::fold;
 use super::plan::{Nav, Plan};
 use super::render::Site;
 use super::util::escape;
@@ -15,7 +17,8 @@ pub(super) fn write_toc(site: &Site) -> anyhow::Result<()> {
         &out.join("assets/toc.js"),
         format!(
             "window.pbToc = {};\n",
-            serde_json::to_string(&nav_html)?.replace("</", "<\\/")
+            serde_json::to_string(&fold::apply(&nav_html, fold::level(site.env.bundle)))?
+                .replace("</", "<\\/")
         )
         .as_bytes(),
     )?;

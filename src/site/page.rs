@@ -1,8 +1,9 @@
 //! One page of the site, built from Markdown fragments and generated HTML.
 //!
 //! Every page is rendered twice in one pass over pulldown-cmark's events: the page
-//! itself, and its section of the print page, where ids get a per-page prefix and
-//! links to other chapters become in-page anchors. While rendering, the builder
+//! itself, and its section of the print page (the same HTML for Markdown; the print
+//! page's ids and links are made unique and in-page by `print_ids`, as mdBook does
+//! it). While rendering, the builder
 //! collects what later stages need: heading ids (link check, on-page TOC), links
 //! with their source places (link check), external links, and plain text split
 //! into sections at headings (search index).
@@ -63,8 +64,6 @@ pub struct PageBuilder<'e> {
     pub md: String,
     /// Output path relative to the site root (`guides/x.html`).
     pub out: String,
-    /// Prefix of this page's ids in the print page.
-    pid: String,
     ids: IdSet,
     pub html: String,
     pub print: String,
@@ -81,19 +80,12 @@ pub struct PageBuilder<'e> {
     pub first_h1: Option<String>,
 }
 
-/// The id prefix of a page in the print page.
-pub fn print_id(out: &str) -> String {
-    let p = out.strip_suffix(".html").unwrap_or(out);
-    p.replace(['/', '.', ' '], "-")
-}
-
 impl<'e> PageBuilder<'e> {
     pub fn new(env: &'e Env<'e>, md: &str, title: &str) -> PageBuilder<'e> {
         let out = html_path(md);
         PageBuilder {
             env,
             md: md.to_string(),
-            pid: print_id(&out),
             out,
             ids: IdSet::default(),
             html: String::new(),
@@ -142,13 +134,9 @@ impl<'e> PageBuilder<'e> {
     pub fn heading(&mut self, level: u8, title: &str, id: &str) -> String {
         let id = self.ids.unique(id);
         self.note_heading(level, &id, title);
-        let (eid, pid) = (escape(&id), escape(&format!("{}-{}", self.pid, id)));
-        let t = escape(title);
-        self.html.push_str(&format!(
+        let (eid, t) = (escape(&id), escape(title));
+        self.raw(&format!(
             "<h{level} id=\"{eid}\"><a class=\"header\" href=\"#{eid}\">{t}</a></h{level}>\n"
-        ));
-        self.print.push_str(&format!(
-            "<h{level} id=\"{pid}\"><a class=\"header\" href=\"#{pid}\">{t}</a></h{level}>\n"
         ));
         id
     }
@@ -183,19 +171,17 @@ impl<'e> PageBuilder<'e> {
     /// Hrefs (page, print page) to another page of the site by output path.
     pub fn page_href(&self, target_out: &str, anchor: Option<&str>) -> (String, String) {
         let mut page = relative(&self.out, target_out);
-        let mut print = format!("#{}", print_id(target_out));
         if let Some(frag) = anchor {
             page.push('#');
             page.push_str(frag);
-            print.push('-');
-            print.push_str(frag);
         }
-        (page, print)
+        (page.clone(), page)
     }
 
     /// Hrefs (page, print page) to a file of the site by its path from the root.
     pub fn file_href(&self, target: &str) -> (String, String) {
-        (relative(&self.out, target), target.to_string())
+        let page = relative(&self.out, target);
+        (page.clone(), page)
     }
 
     // ------------------------------------------------------------ Markdown

@@ -141,9 +141,11 @@ pub fn parse(text: &str, file: &str) -> (Summary, Diagnostics) {
         match numbered {
             None => {
                 if indent > 0 && phase == Phase::Numbered {
-                    d.error(
+                    // In Markdown the line continues the item above: mdBook leaves
+                    // it out of the book, and so does policybook, but says so.
+                    d.warning(
                         location.clone(),
-                        "an indented chapter without a `-` bullet",
+                        "an indented chapter without a `-` bullet is left out of the book (as mdBook does: the line continues the chapter above it)",
                         "numbered chapters start with `- `",
                     );
                     continue;

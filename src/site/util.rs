@@ -25,10 +25,11 @@ pub fn escape_into(out: &mut String, s: &str) {
 /// GitHub-style heading slug: lower-case letters, digits, `_` and `-` kept,
 /// whitespace becomes `-`, everything else is dropped.
 pub fn slug(text: &str) -> String {
+    // mdBook's `id_from_content`: the whole text lower-cased first (a final Σ is ς).
     let mut s = String::with_capacity(text.len());
-    for c in text.trim().chars() {
+    for c in text.trim().to_lowercase().chars() {
         if c.is_alphanumeric() || c == '_' || c == '-' {
-            s.extend(c.to_lowercase());
+            s.push(c);
         } else if c.is_whitespace() {
             s.push('-');
         }
@@ -36,25 +37,25 @@ pub fn slug(text: &str) -> String {
     s
 }
 
-/// Hands out unique ids within one page: repeats get `-1`, `-2`, … like GitHub.
+/// Hands out unique ids within one page as mdBook 0.5.4 does: repeats get `-1`,
+/// `-2`, … (an empty id stays empty, then `-1`, …); custom `{#id}`s are kept apart,
+/// so a generated id never steps around them (mdBook then writes the id twice).
 #[derive(Default)]
 pub struct IdSet {
     seen: HashMap<String, usize>,
+    custom: std::collections::HashSet<String>,
 }
 
 impl IdSet {
     /// Reserves `id` as written (a custom id); returns false when it was taken.
     pub fn reserve(&mut self, id: &str) -> bool {
-        if self.seen.contains_key(id) {
-            return false;
-        }
-        self.seen.insert(id.to_string(), 0);
-        true
+        let taken = self.contains(id);
+        self.custom.insert(id.to_string());
+        !taken
     }
 
     /// A unique id derived from `base`.
     pub fn unique(&mut self, base: &str) -> String {
-        let base = if base.is_empty() { "section" } else { base };
         let Some(&last) = self.seen.get(base) else {
             self.seen.insert(base.to_string(), 0);
             return base.to_string();
@@ -72,7 +73,7 @@ impl IdSet {
     }
 
     pub fn contains(&self, id: &str) -> bool {
-        self.seen.contains_key(id)
+        self.seen.contains_key(id) || self.custom.contains(id)
     }
 }
 
@@ -83,7 +84,8 @@ pub fn html_path(md: &str) -> String {
         None => ("", md),
     };
     let stem = file.strip_suffix(".md").unwrap_or(file);
-    if stem == "README" {
+    // mdBook's `index` preprocessor: README in any case is the folder's index.
+    if stem.eq_ignore_ascii_case("README") {
         format!("{dir}index.html")
     } else {
         format!("{dir}{stem}.html")
@@ -203,7 +205,10 @@ mod tests {
         assert_eq!(ids.unique("a"), "a-2");
         assert!(ids.reserve("b-1"));
         assert_eq!(ids.unique("b"), "b");
-        assert_eq!(ids.unique("b"), "b-2");
+        assert_eq!(ids.unique("b"), "b-1");
+        assert!(!ids.reserve("b"));
+        assert_eq!(ids.unique(""), "");
+        assert_eq!(ids.unique(""), "-1");
     }
 
     #[test]

@@ -51,7 +51,8 @@ fn print_page_links_to_a_moved_chapter_reach_its_redirect_page() {
         .map(|s| &s[..s.find('"').unwrap()])
         .filter(|h| h.contains("vec"))
         .collect();
-    assert_eq!(hrefs, ["vec.html", "#vec-vec", "#vec-vec-vec"], "{print}");
+    // As mdBook 0.5.4: the chapter keeps its own id `vec` on the print page.
+    assert_eq!(hrefs, ["vec.html", "#vec", "#vec"], "{print}");
 }
 
 /// Rust by Example's code blocks: with `[output.html.playpen] editable = true`

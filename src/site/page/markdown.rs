@@ -8,7 +8,7 @@ use std::ops::Range;
 
 use pulldown_cmark::{CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
-use super::links::{from_site_root, with_destination};
+use super::links::with_destination;
 use super::PageBuilder;
 use crate::diagnostics::Location;
 use crate::site::alerts;
@@ -16,7 +16,7 @@ use crate::site::codeblock;
 use crate::site::context::{Env, Origin};
 use crate::site::directives;
 use crate::site::footnotes::Footnotes;
-use crate::site::rawhtml;
+use crate::site::rawlinks;
 use crate::site::rollout_table;
 use crate::site::util::{escape, slug, LineIndex};
 
@@ -43,7 +43,8 @@ fn smart_punctuation(env: &Env) -> bool {
 }
 
 /// The two renderings of one fragment, built side by side: the page's events and
-/// the print page's (ids prefixed with the page's, links made in-page).
+/// the print page's (for Markdown the same; `print_ids` makes the print page's ids
+/// unique and its links in-page afterwards, as mdBook does).
 struct Streams<'t> {
     page: Vec<Event<'t>>,
     print: Vec<Event<'t>>,
@@ -137,9 +138,7 @@ impl PageBuilder<'_> {
         while i < evs.len() {
             i = self.step(&mut p, i);
         }
-        let ids = p
-            .footnotes
-            .finish(&mut p.out.page, &mut p.out.print, &self.pid);
+        let ids = p.footnotes.finish(&mut p.out.page, &mut p.out.print);
         self.anchors.extend(ids);
         let (page, print) = p.out.into_html(text.len() * 3 / 2);
         if inline {
@@ -165,9 +164,8 @@ impl PageBuilder<'_> {
             Event::Start(tag @ (Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. })) => {
                 let loc = || p.locate(range.start);
                 let is_image = matches!(tag, Tag::Image { .. });
-                let (page, print) = self.rewrite(dest_url, is_image, &loc);
-                p.out.page.push(Event::Start(with_destination(tag, page)));
-                p.out.print.push(Event::Start(with_destination(tag, print)));
+                let page = self.rewrite(dest_url, is_image, &loc);
+                p.out.same(Event::Start(with_destination(tag, page)));
             }
             Event::Start(Tag::CodeBlock(kind)) => {
                 let info = match kind {
@@ -176,6 +174,8 @@ impl PageBuilder<'_> {
                 };
                 p.code = Some((info, String::new()));
             }
+            Event::Start(Tag::DefinitionListTitle) => self.term_start(p, i),
+            Event::End(TagEnd::DefinitionListTitle) => p.out.same_html("</a></dt>\n".into()),
             Event::Start(Tag::Paragraph) => {
                 if let Some(next) = self.directive_paragraph(p, i) {
                     return next;
@@ -208,8 +208,14 @@ impl PageBuilder<'_> {
                 p.out.same(ev.clone());
             }
             Event::Html(h) | Event::InlineHtml(h) => self.raw_html(p, ev, h),
+            Event::HardBreak => {
+                // mdBook writes `<br>` with no line break after it.
+                if !self.in_heading {
+                    self.sections.last_mut().unwrap().body.push(' ');
+                }
+                p.out.same(Event::InlineHtml("<br>".into()));
+            }
             Event::SoftBreak
-            | Event::HardBreak
             | Event::End(
                 TagEnd::Paragraph | TagEnd::Item | TagEnd::TableCell | TagEnd::BlockQuote(_),
             ) => {
@@ -257,10 +263,11 @@ impl PageBuilder<'_> {
         let hid = match id {
             Some(custom) => {
                 if !self.ids.reserve(custom) {
+                    // mdBook writes it twice; links reach the first.
                     let loc = p.locate(evs[i].1.start);
-                    self.diags.error(
+                    self.diags.warning(
                         loc,
-                        format!("duplicate id `{custom}` on this page"),
+                        format!("duplicate id `{custom}` on this page: links to `#{custom}` reach the first"),
                         "give each heading a unique `{#id}`",
                     );
                 }
@@ -280,9 +287,25 @@ impl PageBuilder<'_> {
                 format!("<h{n} id=\"{id}\"><a class=\"header\" href=\"#{id}\">")
             }
         };
-        p.out.html(open(&hid), open(&format!("{}-{hid}", self.pid)));
+        p.out.same_html(open(&hid));
         p.heading = Some((n, has_link));
         self.in_heading = true;
+    }
+
+    /// A definition-list term gets an id and a header link as in mdBook, counted
+    /// with the headings.
+    fn term_start(&mut self, p: &mut Pass, i: usize) {
+        let evs = p.evs;
+        let end = evs[i..]
+            .iter()
+            .position(|(e, _)| matches!(e, Event::End(TagEnd::DefinitionListTitle)))
+            .map_or(evs.len(), |e| i + e);
+        let id = self.ids.unique(&slug(&plain_text(&evs[i + 1..end])));
+        self.anchors.push(id.clone());
+        p.out.same_html(format!(
+            "<dt id=\"{0}\"><a class=\"header\" href=\"#{0}\">",
+            escape(&id)
+        ));
     }
 
     fn heading_end(&mut self, p: &mut Pass) {
@@ -307,28 +330,20 @@ impl PageBuilder<'_> {
     }
 
     fn footnote_reference(&mut self, p: &mut Pass, name: &str) {
-        let (mut page, mut print) = p.footnotes.reference(name, &self.pid);
+        let mut page = p.footnotes.reference(name);
         // Side by side references get a space between them, as in mdBook.
         if matches!(p.out.page.last(), Some(Event::InlineHtml(h)) if h.starts_with("<sup class=\"footnote-reference\""))
         {
             page.insert(0, ' ');
-            print.insert(0, ' ');
         }
-        p.out.page.push(Event::InlineHtml(page.into()));
-        p.out.print.push(Event::InlineHtml(print.into()));
+        p.out.same(Event::InlineHtml(page.into()));
     }
 
-    /// Raw HTML: its ids become link targets; in the print page its ids are
-    /// prefixed and its links made relative to the site root (`rawhtml`).
+    /// Raw HTML: its ids become link targets; an `<a href="x.md">` names its
+    /// page, as in mdBook (`rawlinks`).
     fn raw_html<'t>(&mut self, p: &mut Pass<'_, 't>, ev: &Event<'t>, h: &str) {
         collect_html_ids(h, &mut self.anchors);
-        p.out.page.push(ev.clone());
-        let md = self.md.clone();
-        let print = rawhtml::for_print(h, &self.pid, &|v| from_site_root(&md, v));
-        p.out.print.push(match ev {
-            Event::Html(_) => Event::Html(print.into()),
-            _ => Event::InlineHtml(print.into()),
-        });
+        p.out.same(rawlinks::md_links(ev));
     }
 
     /// A `{{#name args}}` paragraph, rendered by its directive (page, print page).

@@ -26,6 +26,20 @@
       if (href === path) { a.className = 'active'; a.setAttribute('aria-current', 'page'); active = a; }
       a.setAttribute('href', root + href);
     }
+    // [output.html.fold]: the page being read is unfolded with its parents;
+    // a toggle button folds or unfolds its chapter's sections.
+    function setFold(li, open) {
+      li.classList.toggle('expanded', open);
+      var btn = li.querySelector(':scope > .chapter-fold-toggle');
+      if (btn) btn.setAttribute('aria-expanded', open ? 'true' : 'false');
+    }
+    for (var p = active && active.parentElement; p && p !== nav; p = p.parentElement) {
+      if (p.classList.contains('pb-fold')) setFold(p, true);
+    }
+    nav.addEventListener('click', function (e) {
+      var btn = e.target.closest ? e.target.closest('.chapter-fold-toggle') : null;
+      if (btn) setFold(btn.parentElement, !btn.parentElement.classList.contains('expanded'));
+    });
     if (active) {
       var top = active.offsetTop - nav.clientHeight / 3;
       if (top > 0) nav.scrollTop = top;
