@@ -18,6 +18,7 @@ mod clear_errors;
 mod cli_test_and_check;
 mod confinement;
 mod coverage;
+mod error_messages;
 mod gatekeeper_bad_inputs;
 mod gatekeeper_outputs;
 mod gatekeeper_verify;
