@@ -50,7 +50,7 @@ fn fix_html(html: &str) -> Option<String> {
 /// mdBook's `fix_link`: a relative link with `.md` (its last one) becomes `.html`,
 /// keeping a `#fragment` right after it (anything else after it is dropped, as
 /// mdBook's pattern does).
-fn fix_link(link: &str) -> Option<String> {
+pub(super) fn fix_link(link: &str) -> Option<String> {
     if link.starts_with('#') || has_scheme(link) {
         return None;
     }

@@ -4,12 +4,13 @@
 //! replace the print page, the table of contents or another chapter's page is an
 //! error at its SUMMARY.md line (mdBook refuses `print.md`; before, policybook
 //! replaced a page silently); a broken link in a plain book is a warning unless the
-//! book asks for link checking (the Reference has a typo'd link and builds with
-//! mdBook); other renderers' tables are named; a theme file listed in
+//! book asks for link checking (mdBook checks no links); other renderers' tables are named; a theme file listed in
 //! `additional-js` is applied, not warned about; a raw-HTML `<a href="x.md">` names
 //! the page and a hard break is `<br>`, as mdBook writes them; an indented
 //! SUMMARY.md link without a bullet is left out with a warning (mdBook leaves it
-//! out: in Markdown it continues the item above) instead of stopping the build.
+//! out: in Markdown it continues the item above) instead of stopping the build;
+//! links read as mdBook reads them: `.md` → `.html` also out of the book, `x.mdr`
+//! as `x.md` (with a warning), an e-mail autolink as `mailto:`.
 use crate::common::{policybook, Run};
 
 fn build(files: &[(&str, &str)]) -> (tempfile::TempDir, Run) {
@@ -82,7 +83,7 @@ const LINK_TYPO: &[(&str, &str)] = &[
     ("src/SUMMARY.md", "- [Scopes](scopes.md)\n"),
     (
         "src/scopes.md",
-        "# Scopes\n\nSee [enums](items/enumerations.mdr).\n",
+        "# Scopes\n\nSee [enums](items/enumeration.md).\n",
     ),
 ];
 
@@ -94,8 +95,8 @@ fn broken_links_in_a_plain_book_are_warnings_unless_it_asks_for_link_checking() 
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(
         run.stderr.replace(&tmp.path().display().to_string(), "TMP"),
-        "src/scopes.md:3:5: warning: broken link: no file `items/enumerations.mdr` in the site
-  help: fix the path, or add the file to the book's source folder (a warning, as mdBook checks no links; add an [output.linkcheck] table to book.toml to make broken links stop the build)
+        "src/scopes.md:3:5: warning: broken link: `src/items/enumeration.md` does not exist
+  help: fix the path; links are relative to the page's own folder (a warning, as mdBook checks no links; add an [output.linkcheck] table to book.toml to make broken links stop the build)
 built the book into TMP/book (open TMP/book/index.html)
 "
     );
@@ -104,8 +105,8 @@ built the book into TMP/book (open TMP/book/index.html)
     assert_eq!(run.code, 2);
     assert_eq!(
         run.stderr,
-        "src/scopes.md:3:5: error: broken link: no file `items/enumerations.mdr` in the site
-  help: fix the path, or add the file to the book's source folder
+        "src/scopes.md:3:5: error: broken link: `src/items/enumeration.md` does not exist
+  help: fix the path; links are relative to the page's own folder
 1 error(s); nothing was written
 "
     );
@@ -191,4 +192,29 @@ built the book into TMP/book (open TMP/book/index.html)
     assert!(!tmp.path().join("book/d3.html").exists());
     let toc = std::fs::read_to_string(tmp.path().join("book/assets/toc.js")).unwrap();
     assert!(toc.contains("Deep 2") && !toc.contains("Deep 3"), "{toc}");
+}
+
+#[test]
+fn links_read_as_mdbook_reads_them() {
+    let (tmp, run) = build(&[
+        ("book.toml", "[book]\ntitle = \"Q\"\n"),
+        ("src/SUMMARY.md", "- [A](a.md)\n- [Other](other.md)\n"),
+        (
+            "src/a.md",
+            "# A\n\nSee [std](../std/x.md#y), [other](other.mdr) and <john@example.com>.\n",
+        ),
+        ("src/other.md", "# Other\n"),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stderr.replace(&tmp.path().display().to_string(), "TMP"),
+        "src/a.md:3:27: warning: link `other.mdr` is read as `other.md`, as mdBook reads it (what follows `.md` is dropped)
+  help: end the chapter's path with `.md`
+built the book into TMP/book (open TMP/book/index.html)
+"
+    );
+    let read = |p: &str| std::fs::read_to_string(tmp.path().join("book").join(p)).unwrap();
+    // As mdBook 0.5.4 writes them (checked with `mdbook build`).
+    assert!(read("a.html").contains("<p>See <a href=\"../std/x.html#y\">std</a>, <a href=\"other.html\">other</a> and <a href=\"mailto:john@example.com\">john@example.com</a>.</p>"));
+    assert!(read("print.html").contains("<p>See <a href=\"../std/x.html#y\">std</a>, <a href=\"#other\">other</a> and <a href=\"mailto:john@example.com\">john@example.com</a>.</p>"));
 }

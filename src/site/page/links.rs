@@ -40,6 +40,21 @@ impl PageBuilder<'_> {
             None => (dest, None),
         };
         let path = path.split('?').next().unwrap_or("");
+        // mdBook reads a link through `(.*)\.md(#.*)?`, so `x.mdr` or `x.md.txt` is
+        // the chapter `x.md` there: here too, with a warning.
+        let read_as;
+        let path = match path.rfind(".md") {
+            Some(at) if at + 3 < path.len() && !image => {
+                read_as = path[..at + 3].to_string();
+                self.diags.warning(
+                    loc(),
+                    format!("link `{dest}` is read as `{read_as}`, as mdBook reads it (what follows `.md` is dropped)"),
+                    "end the chapter's path with `.md`",
+                );
+                read_as.as_str()
+            }
+            _ => path,
+        };
         let frag_dec = frag.map(percent_decode);
         if path.is_empty() {
             self.links.push(LinkRef {
@@ -51,8 +66,9 @@ impl PageBuilder<'_> {
         }
         let Some(resolved) = join(&self.md, &percent_decode(path)) else {
             // Leaving the source folder: docs published next to the book
-            // (`../std/…`), external as in mdBook: written as is, not checked.
-            return dest.to_string();
+            // (`../std/…`), external as in mdBook: not checked, written as is
+            // but for mdBook's `.md` → `.html`.
+            return crate::site::rawlinks::fix_link(dest).unwrap_or_else(|| dest.to_string());
         };
         if resolved.ends_with(".md") && !image {
             self.links.push(LinkRef {

@@ -6,7 +6,9 @@
 
 use std::ops::Range;
 
-use pulldown_cmark::{CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{
+    CodeBlockKind, CowStr, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd,
+};
 
 use super::links::with_destination;
 use super::PageBuilder;
@@ -161,6 +163,11 @@ impl PageBuilder<'_> {
                 self.heading_start(p, i, heading_level(*level), id.as_ref())
             }
             Event::End(TagEnd::Heading(_)) => self.heading_end(p),
+            // An e-mail autolink: pulldown-cmark writes it with `mailto:`.
+            Event::Start(Tag::Link {
+                link_type: LinkType::Email,
+                ..
+            }) => p.out.same(ev.clone()),
             Event::Start(tag @ (Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. })) => {
                 let loc = || p.locate(range.start);
                 let is_image = matches!(tag, Tag::Image { .. });
