@@ -17,8 +17,6 @@
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
-use rayon::prelude::*;
-
 use super::util::escape;
 
 /// One chapter on the print page.
@@ -33,8 +31,7 @@ pub struct Chapter<'a> {
 
 /// The chapters' HTML for the print page, in order.
 pub fn rewrite(chapters: Vec<Chapter>) -> Vec<String> {
-    // Scanning is per chapter, so in parallel; ids are then made unique in order.
-    let tags: Vec<Vec<Tag>> = chapters.par_iter().map(|c| scan(&c.html)).collect();
+    let tags: Vec<Vec<Tag>> = chapters.iter().map(|c| scan(&c.html)).collect();
     let mut edits: Vec<Vec<(Range<usize>, String)>> = vec![Vec::new(); chapters.len()];
     let mut used: HashSet<String> = HashSet::new();
     // 1. Unique ids, and each chapter's renames.
@@ -75,38 +72,25 @@ pub fn rewrite(chapters: Vec<Chapter>) -> Vec<String> {
         });
         roots.insert(c.path, root);
     }
-    // 3. Links (each chapter on its own, in parallel).
-    let links: Vec<Vec<(Range<usize>, String)>> = chapters
-        .par_iter()
-        .zip(&tags)
-        .map(|(c, tags)| {
-            let mut out = Vec::new();
-            let dir = c.path.rfind('/').map(|i| &c.path[..i]).unwrap_or("");
-            for tag in tags {
-                let linkish = matches!(tag.name.as_str(), "a" | "img");
-                for (name, r) in &tag.attrs {
-                    let is_link = linkish && matches!(name.as_str(), "href" | "src" | "xlink:href");
-                    if !is_link && name != "src" {
-                        continue;
-                    }
-                    let dest = unescape(&c.html[r.clone()]);
-                    let new = if is_link {
-                        link(&dest, c.path, dir, &roots, &remap)
-                    } else if !has_scheme(&dest) && !dest.starts_with(['/', '#']) {
-                        Some(normalize(&join(dir, &dest)))
-                    } else {
-                        None
-                    };
-                    if let Some(new) = new.filter(|n| *n != dest) {
-                        out.push((r.clone(), escape(&new)));
-                    }
+    // 3. Links.
+    for (k, c) in chapters.iter().enumerate() {
+        let dir = c.path.rfind('/').map(|i| &c.path[..i]).unwrap_or("");
+        for tag in &tags[k] {
+            let linkish = matches!(tag.name.as_str(), "a" | "img");
+            for (name, r) in &tag.attrs {
+                let dest = unescape(&c.html[r.clone()]);
+                let new = if linkish && matches!(name.as_str(), "href" | "src" | "xlink:href") {
+                    link(&dest, c.path, dir, &roots, &remap)
+                } else if name == "src" && !has_scheme(&dest) && !dest.starts_with(['/', '#']) {
+                    Some(normalize(&join(dir, &dest)))
+                } else {
+                    None
+                };
+                if let Some(new) = new.filter(|n| *n != dest) {
+                    edits[k].push((r.clone(), escape(&new)));
                 }
             }
-            out
-        })
-        .collect();
-    for (e, l) in edits.iter_mut().zip(links) {
-        e.extend(l);
+        }
     }
     chapters
         .into_iter()
