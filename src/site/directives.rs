@@ -12,7 +12,7 @@ use crate::spans::SpanIndex;
 
 /// What a directive needs from the page it renders into. The page builder
 /// implements it, so directives do not import the page.
-pub trait Host<'e> {
+pub(super) trait Host<'e> {
     /// What every page of the build shares.
     fn env(&self) -> &'e Env<'e>;
     fn diags(&mut self) -> &mut Diagnostics;
@@ -49,7 +49,7 @@ fn cell_text(v: &Value) -> Option<String> {
 
 /// `{{#table path}}`: path relative to the book's source folder; the file must be
 /// inside the project folder, also once symbolic links are followed.
-pub fn table<'e, H: Host<'e>>(p: &mut H, path: &str, loc: Location) -> (String, String) {
+pub(super) fn table<'e, H: Host<'e>>(p: &mut H, path: &str, loc: Location) -> (String, String) {
     let env = p.env();
     let root = &env.bundle.root;
     let boundary = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
@@ -233,7 +233,7 @@ fn without_quoted_text(msg: &str) -> String {
 }
 
 /// `{{#checklist area…}}`: the checklist lines of the rules in these areas.
-pub fn checklist<'e, H: Host<'e>>(p: &mut H, args: &str, loc: Location) -> (String, String) {
+pub(super) fn checklist<'e, H: Host<'e>>(p: &mut H, args: &str, loc: Location) -> (String, String) {
     let env = p.env();
     let bundle = env.bundle;
     let Some(pb) = &bundle.config.policybook else {

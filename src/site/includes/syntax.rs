@@ -9,7 +9,7 @@ use regex::Regex;
 
 /// What a `{{#…}}` found in raw text asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LinkKind {
+pub(super) enum LinkKind {
     /// `\{{#…}}`: written out without its backslash.
     Escaped,
     Include,
@@ -23,14 +23,14 @@ pub enum LinkKind {
 
 /// Which lines of an included file.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Selection {
+pub(super) enum Selection {
     /// Zero-based start (inclusive) and end (exclusive); None is open.
     Lines(Option<usize>, Option<usize>),
     Anchor(String),
 }
 
 #[derive(Debug, Clone)]
-pub struct Link {
+pub(super) struct Link {
     pub start: usize,
     pub end: usize,
     pub kind: LinkKind,
@@ -43,7 +43,7 @@ pub struct Link {
 /// needs a name and, after whitespace, an argument (`{{#include}}` alone stays
 /// text), and an escaped one runs to the last `}}` of its line. Links of other
 /// names (`{{#table …}}`) are not returned.
-pub fn find_links(text: &str) -> Vec<Link> {
+pub(super) fn find_links(text: &str) -> Vec<Link> {
     static LINK: OnceLock<Regex> = OnceLock::new();
     let re = LINK.get_or_init(|| {
         Regex::new(r"\\\{\{#.*\}\}|\{\{\s*#([a-zA-Z0-9_]+)\s+([^}]+)\}\}").unwrap()
@@ -108,7 +108,7 @@ pub fn find_links(text: &str) -> Vec<Link> {
 
 /// The part after `file:`: `N` is line N only, `N:M` lines N to M, `:M` up to M,
 /// `N:` from N on, anything not a number an anchor name (mdBook's reading).
-pub fn parse_selection(s: &str) -> Selection {
+pub(super) fn parse_selection(s: &str) -> Selection {
     let mut parts = s.splitn(3, ':');
     let first = parts.next().unwrap_or("");
     let start = if first.is_empty() {
@@ -145,7 +145,7 @@ fn in_range(i: usize, a: Option<usize>, b: Option<usize>) -> bool {
 /// The selected lines, joined by `\n` without a final newline (as mdBook). An
 /// anchor's lines drop every `ANCHOR:`/`ANCHOR_END:` line of nested anchors; an
 /// anchor that is never opened selects nothing.
-pub fn take(text: &str, sel: &Selection) -> String {
+pub(super) fn take(text: &str, sel: &Selection) -> String {
     match sel {
         Selection::Lines(a, b) => text
             .lines()
@@ -176,7 +176,7 @@ pub fn take(text: &str, sel: &Selection) -> String {
 
 /// `{{#rustdoc_include}}`: every line of the file, those outside the selection
 /// as hidden `# ` lines (anchor comment lines dropped), no final newline.
-pub fn take_rustdoc(text: &str, sel: &Selection) -> String {
+pub(super) fn take_rustdoc(text: &str, sel: &Selection) -> String {
     let mut out: Vec<String> = Vec::new();
     match sel {
         Selection::Lines(a, b) => {
@@ -211,7 +211,7 @@ pub fn take_rustdoc(text: &str, sel: &Selection) -> String {
 }
 
 /// `{{#playground file attrs…}}`: the file in a `rust` code block.
-pub fn playground(text: &str, attrs: &[String]) -> String {
+pub(super) fn playground(text: &str, attrs: &[String]) -> String {
     let mut s = String::from("```rust");
     if !attrs.is_empty() {
         s.push(',');

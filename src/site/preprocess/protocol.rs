@@ -15,7 +15,7 @@ const MDBOOK_VERSION: &str = "0.5.4";
 
 /// One chapter handed to preprocessors: its Markdown path (source folder relative)
 /// and its text.
-pub struct Chapter {
+pub(crate) struct Chapter {
     pub md: String,
     pub title: String,
     pub number: Option<Vec<u32>>,
@@ -25,7 +25,7 @@ pub struct Chapter {
 }
 
 /// An item of the book in SUMMARY.md order.
-pub enum Item {
+pub(crate) enum Item {
     Chapter(Chapter),
     Separator,
     Part(String),
