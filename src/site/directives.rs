@@ -177,7 +177,10 @@ pub(super) fn table<'e, H: Host<'e>>(p: &mut H, path: &str, loc: Location) -> (S
     a.push_str("<thead><tr>");
     b.push_str("<thead><tr>");
     for (j, c) in data.columns.iter().enumerate() {
-        let (x, y) = p.inline_markdown(&cell_text(c).unwrap(), &origin_at(&format!("columns.{j}")));
+        let (x, y) = p.inline_markdown(
+            &cell_text(c).expect("cells were checked to be text above"),
+            &origin_at(&format!("columns.{j}")),
+        );
         a.push_str(&format!("<th>{x}</th>"));
         b.push_str(&format!("<th>{y}</th>"));
         p.text_only("");
@@ -188,8 +191,10 @@ pub(super) fn table<'e, H: Host<'e>>(p: &mut H, path: &str, loc: Location) -> (S
         a.push_str("<tr>");
         b.push_str("<tr>");
         for (j, c) in row.iter().enumerate() {
-            let (x, y) =
-                p.inline_markdown(&cell_text(c).unwrap(), &origin_at(&format!("rows.{i}.{j}")));
+            let (x, y) = p.inline_markdown(
+                &cell_text(c).expect("cells were checked to be text above"),
+                &origin_at(&format!("rows.{i}.{j}")),
+            );
             a.push_str(&format!("<td>{x}</td>"));
             b.push_str(&format!("<td>{y}</td>"));
             p.text_only("");
@@ -227,7 +232,7 @@ fn project_path(src_rel: &str, path: &str) -> Option<String> {
 fn without_quoted_text(msg: &str) -> String {
     static QUOTED: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
     QUOTED
-        .get_or_init(|| regex::Regex::new(r#""(?:[^"\\]|\\.)*""#).unwrap())
+        .get_or_init(|| regex::Regex::new(r#""(?:[^"\\]|\\.)*""#).expect("constant pattern"))
         .replace_all(msg, "…")
         .into_owned()
 }

@@ -118,13 +118,19 @@ impl<'e> PageBuilder<'e> {
 
     /// Plain text for the search index.
     pub(super) fn text(&mut self, t: &str) {
-        let s = self.sections.last_mut().unwrap();
+        let s = self
+            .sections
+            .last_mut()
+            .expect("a page has its first section from `new` until the index takes them");
         s.body.push_str(t);
         s.body.push(' ');
     }
 
     pub(super) fn code_text(&mut self, t: &str) {
-        let s = self.sections.last_mut().unwrap();
+        let s = self
+            .sections
+            .last_mut()
+            .expect("a page has its first section from `new` until the index takes them");
         s.code.push_str(t);
         s.code.push(' ');
     }

@@ -158,9 +158,13 @@ fn order(
                         continue;
                     }
                     if is_before {
-                        deps.get_mut(other).unwrap().push(name.clone());
+                        deps.get_mut(other)
+                            .expect("`exists` checked it is a name")
+                            .push(name.clone());
                     } else {
-                        deps.get_mut(name).unwrap().push(other.to_string());
+                        deps.get_mut(name)
+                            .expect("every table key is in `names`")
+                            .push(other.to_string());
                     }
                 }
             }

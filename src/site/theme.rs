@@ -80,7 +80,7 @@ pub(super) fn load(root: &Path, name: &str) -> Result<Theme, Diagnostics> {
         for path in walked.files {
             let rel = path
                 .strip_prefix(&base)
-                .unwrap()
+                .expect("walk_files returns paths under the folder it walks")
                 .to_string_lossy()
                 .replace('\\', "/");
             match std::fs::read(&path) {

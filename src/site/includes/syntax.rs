@@ -46,14 +46,15 @@ pub(super) struct Link {
 pub(super) fn find_links(text: &str) -> Vec<Link> {
     static LINK: OnceLock<Regex> = OnceLock::new();
     let re = LINK.get_or_init(|| {
-        Regex::new(r"\\\{\{#.*\}\}|\{\{\s*#([a-zA-Z0-9_]+)\s+([^}]+)\}\}").unwrap()
+        Regex::new(r"\\\{\{#.*\}\}|\{\{\s*#([a-zA-Z0-9_]+)\s+([^}]+)\}\}")
+            .expect("constant pattern")
     });
     let mut out = Vec::new();
     if !text.contains("{{") {
         return out;
     }
     for cap in re.captures_iter(text) {
-        let m = cap.get(0).unwrap();
+        let m = cap.get(0).expect("group 0 is the whole match");
         let (kind, path, selection) = match (cap.get(1), cap.get(2)) {
             (Some(name), Some(rest)) => {
                 let rest = rest.as_str();
@@ -130,12 +131,12 @@ pub(super) fn parse_selection(s: &str) -> Selection {
 
 fn anchor_start() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
-    R.get_or_init(|| Regex::new(r"ANCHOR:\s*([\w_-]+)").unwrap())
+    R.get_or_init(|| Regex::new(r"ANCHOR:\s*([\w_-]+)").expect("constant pattern"))
 }
 
 fn anchor_end() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
-    R.get_or_init(|| Regex::new(r"ANCHOR_END:\s*([\w_-]+)").unwrap())
+    R.get_or_init(|| Regex::new(r"ANCHOR_END:\s*([\w_-]+)").expect("constant pattern"))
 }
 
 fn in_range(i: usize, a: Option<usize>, b: Option<usize>) -> bool {
