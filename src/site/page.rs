@@ -75,8 +75,6 @@ pub struct PageBuilder<'e> {
     pub sections: Vec<Section>,
     pub diags: Diagnostics,
     in_heading: bool,
-    /// The first h1's text, if any.
-    pub first_h1: Option<String>,
 }
 
 impl<'e> PageBuilder<'e> {
@@ -99,7 +97,6 @@ impl<'e> PageBuilder<'e> {
             }],
             diags: Diagnostics::default(),
             in_heading: false,
-            first_h1: None,
         }
     }
 
@@ -142,9 +139,6 @@ impl<'e> PageBuilder<'e> {
 
     fn note_heading(&mut self, level: u8, id: &str, title: &str) {
         self.anchors.push(id.to_string());
-        if level == 1 && self.first_h1.is_none() {
-            self.first_h1 = Some(title.to_string());
-        }
         if (2..=3).contains(&level) {
             self.headings.push(Heading {
                 level,

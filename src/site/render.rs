@@ -176,11 +176,7 @@ impl<'a> Site<'a> {
                 title: t.title.clone(),
             }
         };
-        let title = p
-            .first_h1
-            .clone()
-            .filter(|_| false)
-            .unwrap_or_else(|| spec.title.clone());
+        let title = spec.title.clone();
         if let Some(map) = opts.redirect_fragments.get(&spec.out) {
             p.html.push_str(&redirects::fragment_script(map));
         }
