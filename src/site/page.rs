@@ -11,7 +11,7 @@
 //! directives call on it. Its children add the rendering: `page/markdown.rs` walks
 //! a Markdown fragment's events step by step into both renderings, and
 //! `page/links.rs` rewrites and records link targets. Include expansion is
-//! `includes::expand_links`, named here too for the site's orchestration.
+//! `includes::expand_links`.
 
 mod links;
 mod markdown;
@@ -20,8 +20,6 @@ use super::context::{Env, Origin};
 use super::directives::Host;
 use super::util::{escape, html_path, relative, IdSet};
 use crate::diagnostics::{Diagnostics, Location};
-
-pub use super::includes::expand_links;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LinkTarget {
