@@ -11,7 +11,7 @@
 //! directives call on it. Its children add the rendering: `page/markdown.rs` walks
 //! a Markdown fragment's events step by step into both renderings, and
 //! `page/links.rs` rewrites and records link targets. Include expansion is
-//! `includes::expand_links`, named here too for the site's orchestration.
+//! `includes::expand_links`.
 
 mod links;
 mod markdown;
@@ -20,8 +20,6 @@ use super::context::{Env, Origin};
 use super::directives::Host;
 use super::util::{escape, html_path, relative, IdSet};
 use crate::diagnostics::{Diagnostics, Location};
-
-pub(super) use super::includes::expand_links;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum LinkTarget {
@@ -75,8 +73,6 @@ pub(super) struct PageBuilder<'e> {
     pub sections: Vec<Section>,
     pub diags: Diagnostics,
     in_heading: bool,
-    /// The first h1's text, if any.
-    pub first_h1: Option<String>,
 }
 
 impl<'e> PageBuilder<'e> {
@@ -99,7 +95,6 @@ impl<'e> PageBuilder<'e> {
             }],
             diags: Diagnostics::default(),
             in_heading: false,
-            first_h1: None,
         }
     }
 
@@ -148,9 +143,6 @@ impl<'e> PageBuilder<'e> {
 
     fn note_heading(&mut self, level: u8, id: &str, title: &str) {
         self.anchors.push(id.to_string());
-        if level == 1 && self.first_h1.is_none() {
-            self.first_h1 = Some(title.to_string());
-        }
         if (2..=3).contains(&level) {
             self.headings.push(Heading {
                 level,

@@ -38,6 +38,7 @@ mod opa_crosscheck;
 mod rego_limits;
 mod robustness;
 mod rollout;
+mod serve_live;
 mod serve_security;
 mod site_axe;
 mod site_browser;
