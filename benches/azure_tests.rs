@@ -3,6 +3,9 @@
 //! programs and pre-normalised inputs. Run with `cargo bench --bench azure_tests`.
 //! Prints cases per second and the ratio; a bench binary, not a timed test.
 
+// A bench may unwrap: a panic on bad setup stops the run, which is what it should do.
+#![allow(clippy::unwrap_used)]
+
 use std::sync::Arc;
 use std::time::Instant;
 

@@ -7,6 +7,9 @@
 //! input size. Run with `cargo bench --bench check_scale [-- --runs N] [-- --quick]`;
 //! a bench binary, not a timed test.
 
+// A bench may unwrap: a panic on bad setup stops the run, which is what it should do.
+#![allow(clippy::unwrap_used)]
+
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

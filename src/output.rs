@@ -124,7 +124,10 @@ fn replace_by_renames(staged: &Path, target: &Path) -> Result<()> {
 
 /// `.<name>.old-<pid>` beside the staging folder `.<name>.tmp-<pid>`.
 fn old_name(staging: &Path) -> PathBuf {
-    let n = staging.file_name().unwrap().to_string_lossy();
+    let n = staging
+        .file_name()
+        .expect("Staging::new names the folder `.<name>.tmp-<pid>`")
+        .to_string_lossy();
     staging.with_file_name(n.replacen(".tmp-", ".old-", 1))
 }
 

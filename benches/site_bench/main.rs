@@ -15,6 +15,9 @@
 //! kernel time: deleting the previous output before each timed build made the
 //! build time grow quadratically with N.
 
+// A bench may unwrap: a panic on bad setup stops the run, which is what it should do.
+#![allow(clippy::unwrap_used)]
+
 mod synthetic;
 
 use std::path::{Path, PathBuf};

@@ -365,7 +365,9 @@ fn exemption_deployment(
         let mut o = inner.clone();
         o["subscriptionId"] = escape_expressions(&json!(sub));
         if rg.is_some() && env.is_management_group() {
-            o.as_object_mut().unwrap().remove("resourceGroup");
+            o.as_object_mut()
+                .expect("the deployment is built above as a JSON object")
+                .remove("resourceGroup");
             o["properties"]["template"] = json!({
                 "$schema": "https://schema.management.azure.com/schemas/2018-05-01/subscriptionDeploymentTemplate.json#",
                 "contentVersion": "1.0.0.0",

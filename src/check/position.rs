@@ -10,7 +10,7 @@ use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 /// 1-based line and column.
-pub type Pos = (usize, usize);
+pub(super) type Pos = (usize, usize);
 
 /// The keys `flatten` looks at; everything else is skipped, not kept.
 const KEPT: &[&str] = &[
@@ -58,7 +58,7 @@ impl Node {
 
 /// The places of the objects of one input file, in the order `check` reads
 /// them; `None` when the file cannot be read or parsed (the check reports that).
-pub fn positions(path: &std::path::Path) -> Option<Vec<Pos>> {
+pub(super) fn positions(path: &std::path::Path) -> Option<Vec<Pos>> {
     let text = crate::text::read_text(path).ok()?;
     let is_yaml = matches!(
         path.extension().and_then(|e| e.to_str()),

@@ -22,7 +22,7 @@ fn exempt_namespaces(bundle: &Bundle, env: &Environment, rule: &Rule) -> Vec<Str
 }
 
 /// The overlay of one environment (`rules`: the Kubernetes rules, in output order).
-pub fn overlay(bundle: &Bundle, env: &Environment, rules: &[&Rule]) -> Value {
+pub(super) fn overlay(bundle: &Bundle, env: &Environment, rules: &[&Rule]) -> Value {
     let mut patches = vec![];
     for r in rules {
         let k = r.kubernetes.as_ref().expect("kubernetes rules only");

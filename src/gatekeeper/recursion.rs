@@ -9,7 +9,7 @@ use regorus::unstable::{Expr, Rule, RuleHead};
 
 /// A recursive function found in the modules: where its definition is and the call chain.
 #[derive(Debug, Clone)]
-pub struct Recursion {
+pub(super) struct Recursion {
     /// Index of the module (in the order they were added).
     pub module: usize,
     pub line: usize,
@@ -20,7 +20,7 @@ pub struct Recursion {
 /// Finds a cycle of function calls among the engine's modules (OPA rejects
 /// these at compile time; regorus would recurse until the stack overflows).
 /// Rules are not followed: regorus reports recursion through rules itself.
-pub fn find_recursion(engine: &mut regorus::Engine) -> Option<Recursion> {
+pub(super) fn find_recursion(engine: &mut regorus::Engine) -> Option<Recursion> {
     // Function path (`data.pkg.f`) → its definitions (module, line, col, rule text range).
     let mut defs: BTreeMap<String, Vec<(usize, u32, u32, String)>> = BTreeMap::new();
     let mut imports: Vec<BTreeMap<String, String>> = Vec::new();

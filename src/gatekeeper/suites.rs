@@ -14,7 +14,7 @@ use super::yaml;
 use crate::model::{Expectation, Rule, TestCase, ViolationCount};
 
 /// A file-name-safe form of a case name.
-pub fn slug(s: &str) -> String {
+pub(super) fn slug(s: &str) -> String {
     let mut out = String::new();
     for c in s.chars() {
         if c.is_ascii_alphanumeric() {
@@ -33,7 +33,7 @@ pub fn slug(s: &str) -> String {
 }
 
 /// gator's assertion for an expectation.
-pub fn assertion(count: ViolationCount, message: Option<&str>) -> Value {
+pub(super) fn assertion(count: ViolationCount, message: Option<&str>) -> Value {
     let mut a = Map::new();
     a.insert(
         "violations".into(),
@@ -51,7 +51,7 @@ pub fn assertion(count: ViolationCount, message: Option<&str>) -> Value {
 
 /// `(path under suites/, contents)` of every file of the rule's suite, or
 /// nothing when the rule has no Kubernetes cases.
-pub fn suite_files(rule: &Rule) -> Vec<(String, String)> {
+pub(super) fn suite_files(rule: &Rule) -> Vec<(String, String)> {
     let k = k8s(rule);
     let cases: Vec<(usize, &TestCase)> = rule
         .tests

@@ -12,7 +12,7 @@ use crate::model::{Bundle, Rule};
 
 /// API groups and the kinds policybook knows in them. A match naming anything
 /// else is almost always a typo (Gatekeeper would silently never match it).
-pub const KNOWN_KINDS: &[(&str, &[&str])] = &[
+pub(super) const KNOWN_KINDS: &[(&str, &[&str])] = &[
     (
         "",
         &[

@@ -178,10 +178,12 @@ fn quoted(s: &str) -> String {
 /// Whether `s` can be written as a plain scalar and read back as the same string
 /// by YAML 1.1 and 1.2 readers.
 fn is_plain_safe(s: &str) -> bool {
-    if s.is_empty() || s.trim() != s {
+    if s.trim() != s {
         return false;
     }
-    let first = s.chars().next().unwrap();
+    let Some(first) = s.chars().next() else {
+        return false; // the empty string is written quoted
+    };
     if !(first.is_ascii_alphanumeric()
         || first == '/'
         || first == '.'

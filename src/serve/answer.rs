@@ -29,7 +29,12 @@ pub(super) fn answer(out: &mut TcpStream, state: &State, req: &Request) -> std::
         ["__policybook", ..] => return send_reject(out, Reject::NotFound, head, state.port),
         _ => {}
     }
-    let dir = state.current.lock().unwrap().1.clone();
+    let dir = state
+        .current
+        .lock()
+        .expect("no thread panics while holding the serve state")
+        .1
+        .clone();
     let (status, file) = match resolve(&dir, &req.segments, req.trailing_slash) {
         Ok(Resolved::File(f)) => (200, f),
         Ok(Resolved::Redirect(loc)) => {

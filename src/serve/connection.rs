@@ -56,7 +56,10 @@ impl Pool {
     /// A place for `stream`, waiting up to [`SLOT_WAIT`]; `None` when the pool stays full.
     fn acquire(self: &Arc<Pool>, stream: &TcpStream) -> Option<Slot> {
         let deadline = Instant::now() + SLOT_WAIT;
-        let mut g = self.inner.lock().unwrap();
+        let mut g = self
+            .inner
+            .lock()
+            .expect("no thread panics while holding the pool lock");
         loop {
             if g.active < MAX_CONNECTIONS {
                 g.active += 1;
@@ -78,7 +81,11 @@ impl Pool {
             if left.is_zero() {
                 return None;
             }
-            g = self.freed.wait_timeout(g, left).unwrap().0;
+            g = self
+                .freed
+                .wait_timeout(g, left)
+                .expect("no thread panics while holding the pool lock")
+                .0;
         }
     }
 }
@@ -86,14 +93,22 @@ impl Pool {
 impl Slot {
     /// The head has arrived: this connection now does useful work and stays.
     fn keep(&self) {
-        let mut g = self.pool.inner.lock().unwrap();
+        let mut g = self
+            .pool
+            .inner
+            .lock()
+            .expect("no thread panics while holding the pool lock");
         g.evictable.retain(|(id, _)| *id != self.id);
     }
 }
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        let mut g = self.pool.inner.lock().unwrap();
+        let mut g = self
+            .pool
+            .inner
+            .lock()
+            .expect("no thread panics while holding the pool lock");
         g.evictable.retain(|(id, _)| *id != self.id);
         g.active -= 1;
         self.pool.freed.notify_one();

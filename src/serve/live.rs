@@ -46,7 +46,10 @@ pub(super) fn watch(root: &Path, state: &State, mut last: u64) {
         let started = std::time::Instant::now();
         if let Some(site) = rebuild(root) {
             eprintln!("rebuilt in {:.2} s", started.elapsed().as_secs_f64());
-            let mut cur = state.current.lock().unwrap();
+            let mut cur = state
+                .current
+                .lock()
+                .expect("no thread panics while holding the serve state");
             cur.0 += 1;
             cur.1 = site;
             state.changed.notify_all();
@@ -160,13 +163,16 @@ pub(super) fn long_poll(out: &mut TcpStream, state: &State, req: &Request) -> st
         .split('&')
         .find_map(|kv| kv.strip_prefix("v="))
         .and_then(|v| v.parse().ok());
-    let guard = state.current.lock().unwrap();
+    let guard = state
+        .current
+        .lock()
+        .expect("no thread panics while holding the serve state");
     let guard = match seen {
         Some(v) if v == guard.0 => {
             state
                 .changed
                 .wait_timeout_while(guard, WAIT_POLL, |c| c.0 == v)
-                .unwrap()
+                .expect("no thread panics while holding the serve state")
                 .0
         }
         _ => guard,

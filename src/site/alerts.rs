@@ -6,7 +6,7 @@
 use pulldown_cmark::BlockQuoteKind;
 
 /// The opening HTML of an alert block quote of `kind`.
-pub fn open(kind: BlockQuoteKind) -> String {
+pub(super) fn open(kind: BlockQuoteKind) -> String {
     let (name, title, icon) = match kind {
         BlockQuoteKind::Note => (
             "note",

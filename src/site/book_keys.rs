@@ -13,7 +13,7 @@ use crate::model::Bundle;
 
 /// `[build] create-missing`: mdBook's default (true) in a plain book; in a
 /// policybook project only when set, so a typo in SUMMARY.md stays an error there.
-pub fn create_missing(bundle: &Bundle) -> bool {
+pub(super) fn create_missing(bundle: &Bundle) -> bool {
     let set = bundle
         .config
         .build
@@ -26,7 +26,7 @@ pub fn create_missing(bundle: &Bundle) -> bool {
 /// Why a missing chapter file was not created; shown after "cannot create the
 /// missing chapter file `…`: ".
 #[derive(Debug, thiserror::Error)]
-pub enum ChapterError {
+pub(super) enum ChapterError {
     #[error("the path leads out of the book's source folder")]
     Outside,
     #[error("its folder leads through a symbolic link out of the book's source folder")]
@@ -38,7 +38,7 @@ pub enum ChapterError {
 /// Writes `# title` into the missing chapter file `md` (relative to the source
 /// folder), creating its folders. Refuses a path with `..` or one whose folder
 /// leads out of the source folder through a symbolic link; never replaces a file.
-pub fn create_chapter(src_dir: &Path, md: &str, title: &str) -> Result<(), ChapterError> {
+pub(super) fn create_chapter(src_dir: &Path, md: &str, title: &str) -> Result<(), ChapterError> {
     if md.split('/').any(|s| s == ".." || s.is_empty()) || Path::new(md).is_absolute() {
         return Err(ChapterError::Outside);
     }
@@ -61,7 +61,7 @@ pub fn create_chapter(src_dir: &Path, md: &str, title: &str) -> Result<(), Chapt
 }
 
 /// The warning for `mathjax-support = true`, at its line of book.toml.
-pub fn mathjax_warning(bundle: &Bundle, d: &mut Diagnostics) {
+pub(super) fn mathjax_warning(bundle: &Bundle, d: &mut Diagnostics) {
     let on = bundle
         .config
         .output
@@ -86,7 +86,7 @@ pub fn mathjax_warning(bundle: &Bundle, d: &mut Diagnostics) {
 }
 
 /// `[output.html.search] limit-results`: written into `search/meta.js` as `limit`.
-pub fn search_limit(bundle: &Bundle, files: &mut [(String, String)]) {
+pub(super) fn search_limit(bundle: &Bundle, files: &mut [(String, String)]) {
     let Some(n) = bundle
         .config
         .output
@@ -109,7 +109,7 @@ pub fn search_limit(bundle: &Bundle, files: &mut [(String, String)]) {
 /// (`print.html`, `toc.html`: mdBook also refuses `print.md`) or of another
 /// chapter's (`README.md` and `index.md` of one folder are both `index.html`):
 /// an error at the chapter's SUMMARY.md line, never a page silently replaced.
-pub fn clashing_pages<'a>(
+pub(super) fn clashing_pages<'a>(
     pages: impl Iterator<Item = (&'a str, &'a str, &'a Location)>,
     d: &mut Diagnostics,
 ) {
@@ -139,7 +139,7 @@ pub fn clashing_pages<'a>(
 /// errors in a policybook project and in a book that asks for link checking
 /// (`[output.linkcheck]`, as for mdbook-linkcheck); warnings in any other plain
 /// mdBook book, which builds with mdBook whatever its links (mdBook checks none).
-pub fn link_problems(bundle: &Bundle, mut ld: Diagnostics) -> Diagnostics {
+pub(super) fn link_problems(bundle: &Bundle, mut ld: Diagnostics) -> Diagnostics {
     if bundle.config.policybook.is_none() && !bundle.config.output.contains_key("linkcheck") {
         for x in &mut ld.0 {
             if x.level == crate::diagnostics::Level::Error {
@@ -154,7 +154,7 @@ pub fn link_problems(bundle: &Bundle, mut ld: Diagnostics) -> Diagnostics {
 /// A warning for each `[output.<name>]` renderer besides html: mdBook would run it
 /// (`mdbook-<name>`); policybook builds the HTML site only. `linkcheck` is what
 /// policybook's own link check does, so it is not named.
-pub fn other_renderers(bundle: &Bundle, d: &mut Diagnostics) {
+pub(super) fn other_renderers(bundle: &Bundle, d: &mut Diagnostics) {
     let text = std::fs::read_to_string(bundle.root.join("book.toml")).unwrap_or_default();
     for name in bundle.config.output.keys() {
         if name == "html" || name == "linkcheck" {

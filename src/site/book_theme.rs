@@ -31,7 +31,7 @@ fn unmapped(rel: &str) -> Option<&'static str> {
 }
 
 #[derive(Debug, Default)]
-pub struct BookAssets {
+pub(super) struct BookAssets {
     /// Files to publish: (path in the site, file on disk).
     pub files: Vec<(String, PathBuf)>,
     /// Stylesheets linked from every page, in order (site paths; `print.css` for print only).
@@ -46,7 +46,7 @@ pub struct BookAssets {
 
 impl BookAssets {
     /// The `<head>` additions for a page whose path to the site root is `root`.
-    pub fn head_html(&self, root: &str) -> String {
+    pub(super) fn head_html(&self, root: &str) -> String {
         let mut s = String::new();
         let esc = |p: &str| super::util::escape(&format!("{root}{p}"));
         if let Some(f) = &self.favicon {
@@ -87,7 +87,7 @@ impl BookAssets {
 const PATH_TO_ROOT: &str = "\u{1}path_to_root\u{1}";
 
 /// Reads `additional-css`, `additional-js` and the theme folder of the book at `root`.
-pub fn load(config: &crate::config::Config, root: &Path, d: &mut Diagnostics) -> BookAssets {
+pub(super) fn load(config: &crate::config::Config, root: &Path, d: &mut Diagnostics) -> BookAssets {
     let mut a = BookAssets::default();
     let toml_text = std::fs::read_to_string(root.join("book.toml")).unwrap_or_default();
     let at = |needle: &str| {

@@ -12,7 +12,7 @@ use super::util::escape;
 use crate::config::Config;
 
 /// The `<pre><code>` HTML of one code block. `info` is None for an indented block.
-pub fn render(config: &Config, info: Option<&str>, code: &str) -> String {
+pub(super) fn render(config: &Config, info: Option<&str>, code: &str) -> String {
     let words: Vec<&str> = info
         .unwrap_or("")
         .split([' ', '\t', ','])

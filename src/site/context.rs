@@ -10,7 +10,7 @@ use crate::diagnostics::Location;
 use crate::model::Bundle;
 
 /// What every page of one build shares.
-pub struct Env<'a> {
+pub(super) struct Env<'a> {
     pub bundle: &'a Bundle,
     /// The book's source folder on disk.
     pub src_dir: &'a Path,
@@ -22,7 +22,7 @@ pub struct Env<'a> {
 
 /// Where the lines of a Markdown text came from (a page, an included file, a YAML field).
 #[derive(Clone, Debug)]
-pub struct Origin {
+pub(super) struct Origin {
     segments: Vec<Segment>,
 }
 
@@ -36,7 +36,7 @@ struct Segment {
 }
 
 impl Origin {
-    pub fn new(file: &str, first_line: usize) -> Origin {
+    pub(super) fn new(file: &str, first_line: usize) -> Origin {
         Origin {
             segments: vec![Segment {
                 start: 0,

@@ -12,7 +12,7 @@ use crate::spans::SpanIndex;
 
 /// What a directive needs from the page it renders into. The page builder
 /// implements it, so directives do not import the page.
-pub trait Host<'e> {
+pub(super) trait Host<'e> {
     /// What every page of the build shares.
     fn env(&self) -> &'e Env<'e>;
     fn diags(&mut self) -> &mut Diagnostics;
@@ -49,7 +49,7 @@ fn cell_text(v: &Value) -> Option<String> {
 
 /// `{{#table path}}`: path relative to the book's source folder; the file must be
 /// inside the project folder, also once symbolic links are followed.
-pub fn table<'e, H: Host<'e>>(p: &mut H, path: &str, loc: Location) -> (String, String) {
+pub(super) fn table<'e, H: Host<'e>>(p: &mut H, path: &str, loc: Location) -> (String, String) {
     let env = p.env();
     let root = &env.bundle.root;
     let boundary = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
@@ -177,7 +177,10 @@ pub fn table<'e, H: Host<'e>>(p: &mut H, path: &str, loc: Location) -> (String, 
     a.push_str("<thead><tr>");
     b.push_str("<thead><tr>");
     for (j, c) in data.columns.iter().enumerate() {
-        let (x, y) = p.inline_markdown(&cell_text(c).unwrap(), &origin_at(&format!("columns.{j}")));
+        let (x, y) = p.inline_markdown(
+            &cell_text(c).expect("cells were checked to be text above"),
+            &origin_at(&format!("columns.{j}")),
+        );
         a.push_str(&format!("<th>{x}</th>"));
         b.push_str(&format!("<th>{y}</th>"));
         p.text_only("");
@@ -188,8 +191,10 @@ pub fn table<'e, H: Host<'e>>(p: &mut H, path: &str, loc: Location) -> (String, 
         a.push_str("<tr>");
         b.push_str("<tr>");
         for (j, c) in row.iter().enumerate() {
-            let (x, y) =
-                p.inline_markdown(&cell_text(c).unwrap(), &origin_at(&format!("rows.{i}.{j}")));
+            let (x, y) = p.inline_markdown(
+                &cell_text(c).expect("cells were checked to be text above"),
+                &origin_at(&format!("rows.{i}.{j}")),
+            );
             a.push_str(&format!("<td>{x}</td>"));
             b.push_str(&format!("<td>{y}</td>"));
             p.text_only("");
@@ -227,13 +232,13 @@ fn project_path(src_rel: &str, path: &str) -> Option<String> {
 fn without_quoted_text(msg: &str) -> String {
     static QUOTED: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
     QUOTED
-        .get_or_init(|| regex::Regex::new(r#""(?:[^"\\]|\\.)*""#).unwrap())
+        .get_or_init(|| regex::Regex::new(r#""(?:[^"\\]|\\.)*""#).expect("constant pattern"))
         .replace_all(msg, "…")
         .into_owned()
 }
 
 /// `{{#checklist area…}}`: the checklist lines of the rules in these areas.
-pub fn checklist<'e, H: Host<'e>>(p: &mut H, args: &str, loc: Location) -> (String, String) {
+pub(super) fn checklist<'e, H: Host<'e>>(p: &mut H, args: &str, loc: Location) -> (String, String) {
     let env = p.env();
     let bundle = env.bundle;
     let Some(pb) = &bundle.config.policybook else {

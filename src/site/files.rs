@@ -5,7 +5,7 @@
 use crate::artifacts::{Artifacts, RuleFile};
 use crate::model::Bundle;
 
-pub struct GeneratedFile<'a> {
+pub(super) struct GeneratedFile<'a> {
     /// Path in the site, e.g. `files/azure/definitions/<name>.json`.
     pub site_path: String,
     /// Path in the bundle, e.g. `dist/azure/definitions/<name>.json`.
@@ -18,7 +18,10 @@ pub struct GeneratedFile<'a> {
 /// the stages made them: its Azure definitions (ARM rules, and
 /// `Microsoft.Kubernetes.Data` ones for Kubernetes rules the Azure Policy add-on
 /// accepts), its ConstraintTemplate and its Constraint.
-pub fn by_rule<'a>(bundle: &Bundle, artifacts: &'a Artifacts) -> Vec<Vec<GeneratedFile<'a>>> {
+pub(super) fn by_rule<'a>(
+    bundle: &Bundle,
+    artifacts: &'a Artifacts,
+) -> Vec<Vec<GeneratedFile<'a>>> {
     let out = bundle.config.output_dir();
     let mut v: Vec<Vec<GeneratedFile>> = bundle.rules.iter().map(|_| Vec::new()).collect();
     let index: std::collections::HashMap<&str, usize> = bundle

@@ -11,7 +11,7 @@ use crate::model::Bundle;
 use super::util::escape;
 
 /// The fold level when folding is on.
-pub fn level(bundle: &Bundle) -> Option<usize> {
+pub(super) fn level(bundle: &Bundle) -> Option<usize> {
     let fold = bundle.config.output.get("html")?.get("fold")?;
     if fold.get("enable").and_then(|v| v.as_bool()) != Some(true) {
         return None;
@@ -24,7 +24,7 @@ pub fn level(bundle: &Bundle) -> Option<usize> {
 /// sub-chapters in a nested `<ol class="section">`) with its foldable items marked:
 /// class `pb-fold`, plus `expanded` when the item's level (1 at the top) is at
 /// most `level`, and a toggle button before the nested list.
-pub fn apply(nav: &str, level: Option<usize>) -> String {
+pub(super) fn apply(nav: &str, level: Option<usize>) -> String {
     let Some(level) = level else {
         return nav.to_string();
     };

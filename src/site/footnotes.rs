@@ -15,7 +15,7 @@ use super::util::escape;
 type Def<'t> = (String, Vec<Event<'t>>, Vec<Event<'t>>);
 
 #[derive(Default)]
-pub struct Footnotes<'t> {
+pub(super) struct Footnotes<'t> {
     /// Number of each name, by first reference.
     nums: HashMap<String, usize>,
     /// References seen so far, by name.
@@ -33,7 +33,7 @@ impl<'t> Footnotes<'t> {
     }
 
     /// The reference's HTML.
-    pub fn reference(&mut self, name: &str) -> String {
+    pub(super) fn reference(&mut self, name: &str) -> String {
         let num = self.number(name);
         let k = {
             let r = self.refs.entry(name.to_string()).or_insert(0);
@@ -45,12 +45,12 @@ impl<'t> Footnotes<'t> {
     }
 
     /// A definition starts: the page's events are put aside until it ends.
-    pub fn start(&mut self, name: &str, a: &mut Vec<Event<'t>>, b: &mut Vec<Event<'t>>) {
+    pub(super) fn start(&mut self, name: &str, a: &mut Vec<Event<'t>>, b: &mut Vec<Event<'t>>) {
         self.saved = Some((name.to_string(), std::mem::take(a), std::mem::take(b)));
     }
 
     /// A definition ends: its events are kept for the end of the page.
-    pub fn end(&mut self, a: &mut Vec<Event<'t>>, b: &mut Vec<Event<'t>>) {
+    pub(super) fn end(&mut self, a: &mut Vec<Event<'t>>, b: &mut Vec<Event<'t>>) {
         if let Some((name, sa, sb)) = self.saved.take() {
             let da = std::mem::replace(a, sa);
             let db = std::mem::replace(b, sb);
@@ -62,7 +62,7 @@ impl<'t> Footnotes<'t> {
 
     /// The collected definitions appended to the page's events; returns the ids
     /// it adds (link targets).
-    pub fn finish(mut self, a: &mut Vec<Event<'t>>, b: &mut Vec<Event<'t>>) -> Vec<String> {
+    pub(super) fn finish(mut self, a: &mut Vec<Event<'t>>, b: &mut Vec<Event<'t>>) -> Vec<String> {
         let mut ids = Vec::new();
         if self.defs.is_empty() {
             return ids;

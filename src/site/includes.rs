@@ -23,7 +23,7 @@ use syntax::{find_links, LinkKind, Selection};
 /// never form a cycle, and expand a chapter to at most `MAX_INCLUDE_BYTES`: each
 /// breach is one error and stops the chapter's expansion. Returns the text, where
 /// its lines came from, and the page title a `{{#title}}` sets.
-pub fn expand_links(
+pub(super) fn expand_links(
     text: &str,
     file_md: &str,
     env: &Env,
@@ -70,9 +70,9 @@ pub fn expand_links(
 }
 
 /// mdBook's limit on nested `{{#include}}`s.
-pub const MAX_INCLUDE_DEPTH: usize = 10;
+pub(super) const MAX_INCLUDE_DEPTH: usize = 10;
 /// Bytes a chapter may grow to through `{{#include}}` (an include bomb stops here).
-pub const MAX_INCLUDE_BYTES: usize = 4 << 20;
+pub(super) const MAX_INCLUDE_BYTES: usize = 4 << 20;
 
 /// One file being expanded: its real path and line selection (None for the chapter
 /// itself), its path for messages, and the line of the `{{#include}}` that leads on.
@@ -313,7 +313,7 @@ fn expand_in(
 /// The folder includes may read from: the nearest folder at or above the book's
 /// root holding `.git` (the repository that holds the book), else the book's root;
 /// with symbolic links resolved.
-pub fn boundary(book_root: &Path) -> PathBuf {
+pub(super) fn boundary(book_root: &Path) -> PathBuf {
     let root = book_root
         .canonicalize()
         .unwrap_or_else(|_| book_root.to_path_buf());
@@ -324,7 +324,7 @@ pub fn boundary(book_root: &Path) -> PathBuf {
 }
 
 /// `to` as a `/`-separated path relative to the folder `from` (both resolved).
-pub fn relative_path(from: &Path, to: &Path) -> String {
+pub(super) fn relative_path(from: &Path, to: &Path) -> String {
     let f: Vec<_> = from.components().collect();
     let t: Vec<_> = to.components().collect();
     let common = f.iter().zip(&t).take_while(|(a, b)| a == b).count();

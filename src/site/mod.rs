@@ -204,7 +204,7 @@ fn run_preprocessors(plan: &Plan, env: &Env, d: &mut Diagnostics) -> preprocess:
         &bundle.root,
         items,
         |md, text, diags| {
-            page::expand_links(text, md, env, &format!("{}/{md}", env.src_rel), diags, 0).0
+            includes::expand_links(text, md, env, &format!("{}/{md}", env.src_rel), diags, 0).0
         },
         d,
     )

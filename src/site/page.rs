@@ -11,7 +11,7 @@
 //! directives call on it. Its children add the rendering: `page/markdown.rs` walks
 //! a Markdown fragment's events step by step into both renderings, and
 //! `page/links.rs` rewrites and records link targets. Include expansion is
-//! `includes::expand_links`, named here too for the site's orchestration.
+//! `includes::expand_links`.
 
 mod links;
 mod markdown;
@@ -21,10 +21,8 @@ use super::directives::Host;
 use super::util::{escape, html_path, relative, IdSet};
 use crate::diagnostics::{Diagnostics, Location};
 
-pub use super::includes::expand_links;
-
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LinkTarget {
+pub(super) enum LinkTarget {
     /// A Markdown page, by its path relative to the source folder.
     Page(String),
     /// Any other file, relative to the site root.
@@ -32,14 +30,14 @@ pub enum LinkTarget {
 }
 
 #[derive(Debug, Clone)]
-pub struct LinkRef {
+pub(super) struct LinkRef {
     pub target: LinkTarget,
     pub anchor: Option<String>,
     pub location: Location,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct Heading {
+pub(super) struct Heading {
     pub level: u8,
     pub id: String,
     pub title: String,
@@ -47,7 +45,7 @@ pub struct Heading {
 
 /// A search document: the text between two headings (h1–h3).
 #[derive(Debug, Clone, Default)]
-pub struct Section {
+pub(super) struct Section {
     /// Heading id, empty for the top of the page.
     pub anchor: String,
     pub title: String,
@@ -57,7 +55,7 @@ pub struct Section {
     pub code: String,
 }
 
-pub struct PageBuilder<'e> {
+pub(super) struct PageBuilder<'e> {
     env: &'e Env<'e>,
     /// Virtual Markdown path relative to the source folder (`guides/x.md`, `policies/index.md`).
     pub md: String,
@@ -75,12 +73,10 @@ pub struct PageBuilder<'e> {
     pub sections: Vec<Section>,
     pub diags: Diagnostics,
     in_heading: bool,
-    /// The first h1's text, if any.
-    pub first_h1: Option<String>,
 }
 
 impl<'e> PageBuilder<'e> {
-    pub fn new(env: &'e Env<'e>, md: &str, title: &str) -> PageBuilder<'e> {
+    pub(super) fn new(env: &'e Env<'e>, md: &str, title: &str) -> PageBuilder<'e> {
         let out = html_path(md);
         PageBuilder {
             env,
@@ -99,38 +95,43 @@ impl<'e> PageBuilder<'e> {
             }],
             diags: Diagnostics::default(),
             in_heading: false,
-            first_h1: None,
         }
     }
 
     // ------------------------------------------------------------ generated content
 
     /// Raw HTML that is the same on the page and in the print page (no links, no ids).
-    pub fn raw(&mut self, html: &str) {
+    pub(super) fn raw(&mut self, html: &str) {
         self.html.push_str(html);
         self.print.push_str(html);
     }
 
-    pub fn raw2(&mut self, page: &str, print: &str) {
+    pub(super) fn raw2(&mut self, page: &str, print: &str) {
         self.html.push_str(page);
         self.print.push_str(print);
     }
 
     /// Plain text for the search index.
-    pub fn text(&mut self, t: &str) {
-        let s = self.sections.last_mut().unwrap();
+    pub(super) fn text(&mut self, t: &str) {
+        let s = self
+            .sections
+            .last_mut()
+            .expect("a page has its first section from `new` until the index takes them");
         s.body.push_str(t);
         s.body.push(' ');
     }
 
-    pub fn code_text(&mut self, t: &str) {
-        let s = self.sections.last_mut().unwrap();
+    pub(super) fn code_text(&mut self, t: &str) {
+        let s = self
+            .sections
+            .last_mut()
+            .expect("a page has its first section from `new` until the index takes them");
         s.code.push_str(t);
         s.code.push(' ');
     }
 
     /// A generated heading; `title` is plain text (escaped here). Returns its id.
-    pub fn heading(&mut self, level: u8, title: &str, id: &str) -> String {
+    pub(super) fn heading(&mut self, level: u8, title: &str, id: &str) -> String {
         let id = self.ids.unique(id);
         self.note_heading(level, &id, title);
         let (eid, t) = (escape(&id), escape(title));
@@ -142,9 +143,6 @@ impl<'e> PageBuilder<'e> {
 
     fn note_heading(&mut self, level: u8, id: &str, title: &str) {
         self.anchors.push(id.to_string());
-        if level == 1 && self.first_h1.is_none() {
-            self.first_h1 = Some(title.to_string());
-        }
         if (2..=3).contains(&level) {
             self.headings.push(Heading {
                 level,
@@ -168,7 +166,7 @@ impl<'e> PageBuilder<'e> {
     }
 
     /// Hrefs (page, print page) to another page of the site by output path.
-    pub fn page_href(&self, target_out: &str, anchor: Option<&str>) -> (String, String) {
+    pub(super) fn page_href(&self, target_out: &str, anchor: Option<&str>) -> (String, String) {
         let mut page = relative(&self.out, target_out);
         if let Some(frag) = anchor {
             page.push('#');
@@ -178,7 +176,7 @@ impl<'e> PageBuilder<'e> {
     }
 
     /// Hrefs (page, print page) to a file of the site by its path from the root.
-    pub fn file_href(&self, target: &str) -> (String, String) {
+    pub(super) fn file_href(&self, target: &str) -> (String, String) {
         let page = relative(&self.out, target);
         (page.clone(), page)
     }
@@ -186,14 +184,14 @@ impl<'e> PageBuilder<'e> {
     // ------------------------------------------------------------ Markdown
 
     /// Renders trusted Markdown (content pages, rule Markdown fields).
-    pub fn markdown(&mut self, text: &str, origin: &Origin) {
+    pub(super) fn markdown(&mut self, text: &str, origin: &Origin) {
         let (page, print) = self.fragment(text, origin, false);
         self.html.push_str(&page);
         self.print.push_str(&print);
     }
 
     /// Inline Markdown (a table cell): the paragraph wrapper is removed.
-    pub fn inline_markdown(&mut self, text: &str, origin: &Origin) -> (String, String) {
+    pub(super) fn inline_markdown(&mut self, text: &str, origin: &Origin) -> (String, String) {
         self.fragment(text, origin, true)
     }
 }

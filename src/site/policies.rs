@@ -14,12 +14,12 @@ use crate::runner::{Outcome, Target, TestReport};
 
 const PORTAL: &str = "https://portal.azure.com/#view/Microsoft_Azure_Policy/PolicyDetailBlade/definitionId/%2Fproviders%2FMicrosoft.Authorization%2FpolicyDefinitions%2F";
 
-pub fn builtin_url(guid: &str) -> String {
+pub(super) fn builtin_url(guid: &str) -> String {
     format!("{PORTAL}{guid}")
 }
 
 /// `Azure`, `Gatekeeper` or `Both`.
-pub fn target(rule: &Rule) -> &'static str {
+pub(super) fn target(rule: &Rule) -> &'static str {
     match (&rule.azure, &rule.kubernetes) {
         (Some(_), Some(_)) => "Both",
         (Some(_), None) => "Azure",
@@ -28,7 +28,7 @@ pub fn target(rule: &Rule) -> &'static str {
     }
 }
 
-pub fn gatekeeper_only(rule: &Rule) -> bool {
+pub(super) fn gatekeeper_only(rule: &Rule) -> bool {
     rule.kubernetes.as_ref().is_some_and(|k| k.uses_inventory())
 }
 
@@ -43,7 +43,7 @@ fn default_effect(rule: &Rule) -> String {
     parts.join(" / ")
 }
 
-pub fn area_title<'a>(bundle: &'a Bundle, area: &'a str) -> &'a str {
+pub(super) fn area_title<'a>(bundle: &'a Bundle, area: &'a str) -> &'a str {
     bundle
         .config
         .policybook
@@ -54,7 +54,7 @@ pub fn area_title<'a>(bundle: &'a Bundle, area: &'a str) -> &'a str {
 }
 
 /// Areas in the order their first rule appears (rules are sorted by id).
-pub fn areas_in_order(bundle: &Bundle) -> Vec<&str> {
+pub(super) fn areas_in_order(bundle: &Bundle) -> Vec<&str> {
     let mut v: Vec<&str> = Vec::new();
     for r in &bundle.rules {
         if !v.contains(&r.area.as_str()) {
@@ -64,11 +64,11 @@ pub fn areas_in_order(bundle: &Bundle) -> Vec<&str> {
     v
 }
 
-pub fn policy_href(name: &str) -> String {
+pub(super) fn policy_href(name: &str) -> String {
     format!("policies/{name}.html")
 }
 
-pub fn index_page(p: &mut PageBuilder, bundle: &Bundle, title: &str) {
+pub(super) fn index_page(p: &mut PageBuilder, bundle: &Bundle, title: &str) {
     p.heading(1, title, &super::util::slug(title));
     let n = bundle.rules.len();
     let intro = format!("{n} control{} generated from the rules under policies/. Target: where the rule is enforced (Azure Policy, Gatekeeper, or both); default effect: the Azure effect and the Gatekeeper enforcement action.", if n == 1 { "" } else { "s" });
@@ -108,7 +108,7 @@ pub fn index_page(p: &mut PageBuilder, bundle: &Bundle, title: &str) {
     p.raw("</tbody></table></div>\n");
 }
 
-pub fn checklist_page(p: &mut PageBuilder, bundle: &Bundle, title: &str) {
+pub(super) fn checklist_page(p: &mut PageBuilder, bundle: &Bundle, title: &str) {
     p.heading(1, title, &super::util::slug(title));
     let intro = "Every rule's checklist line, grouped by area. Each line links to the policy that enforces it.";
     p.raw(&format!("<p>{intro}</p>\n"));
@@ -173,7 +173,7 @@ fn json_cell(v: Option<&Value>) -> String {
     }
 }
 
-pub fn policy_page(
+pub(super) fn policy_page(
     p: &mut PageBuilder,
     bundle: &Bundle,
     rule: &Rule,

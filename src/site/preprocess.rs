@@ -18,18 +18,18 @@ use crate::diagnostics::{Diagnostics, Location};
 use command::{run_one, Pre};
 use protocol::{book_json, context_json, replace};
 
-pub use protocol::{Chapter, Item};
+pub(super) use protocol::{Chapter, Item};
 
 /// The Markdown of chapters after the preprocessors, by Markdown path, and whether
 /// `links` already expanded their includes.
 #[derive(Default, Debug)]
-pub struct Output {
+pub(super) struct Output {
     pub content: HashMap<String, String>,
     pub links_done: bool,
 }
 
 /// Whether the book configures any external preprocessor.
-pub fn any(config: &crate::config::Config) -> bool {
+pub(super) fn any(config: &crate::config::Config) -> bool {
     config
         .preprocessor
         .as_ref()
@@ -39,7 +39,7 @@ pub fn any(config: &crate::config::Config) -> bool {
 
 /// Runs the book's preprocessors over `items`. `expand` performs the built-in
 /// `links` step on one chapter's text (called at its place in the order).
-pub fn run(
+pub(super) fn run(
     config: &crate::config::Config,
     root: &Path,
     mut items: Vec<Item>,
@@ -158,9 +158,13 @@ fn order(
                         continue;
                     }
                     if is_before {
-                        deps.get_mut(other).unwrap().push(name.clone());
+                        deps.get_mut(other)
+                            .expect("`exists` checked it is a name")
+                            .push(name.clone());
                     } else {
-                        deps.get_mut(name).unwrap().push(other.to_string());
+                        deps.get_mut(name)
+                            .expect("every table key is in `names`")
+                            .push(other.to_string());
                     }
                 }
             }

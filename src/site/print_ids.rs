@@ -20,7 +20,7 @@ use std::ops::Range;
 use super::util::escape;
 
 /// One chapter on the print page.
-pub struct Chapter<'a> {
+pub(super) struct Chapter<'a> {
     /// Output path from the site root (`sub/page.html`).
     pub path: &'a str,
     /// Its title in SUMMARY.md (the top heading of a chapter without an `h1`).
@@ -30,7 +30,7 @@ pub struct Chapter<'a> {
 }
 
 /// The chapters' HTML for the print page, in order.
-pub fn rewrite(chapters: Vec<Chapter>) -> Vec<String> {
+pub(super) fn rewrite(chapters: Vec<Chapter>) -> Vec<String> {
     let tags: Vec<Vec<Tag>> = chapters.iter().map(|c| scan(&c.html)).collect();
     let mut edits: Vec<Vec<(Range<usize>, String)>> = vec![Vec::new(); chapters.len()];
     let mut used: HashSet<String> = HashSet::new();
@@ -203,7 +203,7 @@ fn normalize(path: &str) -> String {
 }
 
 /// mdBook's `unique_id`: `id`, else `id-1`, `id-2`, … whichever is free first.
-pub fn unique_id(id: &str, used: &mut HashSet<String>) -> String {
+pub(super) fn unique_id(id: &str, used: &mut HashSet<String>) -> String {
     if used.insert(id.to_string()) {
         return id.to_string();
     }

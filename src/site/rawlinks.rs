@@ -8,7 +8,7 @@ use super::print_ids::{has_scheme, scan, unescape};
 use super::util::escape;
 
 /// `ev` (an `Html` or `InlineHtml` event) with its `<a>` links to `.md` files fixed.
-pub fn md_links<'a>(ev: &Event<'a>) -> Event<'a> {
+pub(super) fn md_links<'a>(ev: &Event<'a>) -> Event<'a> {
     let (Event::Html(h) | Event::InlineHtml(h)) = ev else {
         return ev.clone();
     };

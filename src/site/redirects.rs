@@ -15,7 +15,7 @@ use crate::diagnostics::{Diagnostics, Location};
 
 /// One redirect page to write.
 #[derive(Debug)]
-pub struct Page {
+pub(super) struct Page {
     /// Path of the old page, from the site root (`old/page.html`).
     pub path: String,
     /// Where it sends the reader (as written in book.toml).
@@ -28,7 +28,7 @@ pub struct Page {
 
 /// The redirect pages to write, and the fragment maps of existing pages (by output path).
 #[derive(Debug, Default)]
-pub struct Plan {
+pub(super) struct Plan {
     pub pages: Vec<Page>,
     pub page_fragments: BTreeMap<String, BTreeMap<String, String>>,
 }
@@ -38,7 +38,7 @@ type Combined = (Option<String>, BTreeMap<String, String>, String);
 
 /// Reads `[output.html.redirect]` and checks every entry against the site's pages
 /// (`page_outs`); `drop_clashes` later checks them against the other files.
-pub fn plan(
+pub(super) fn plan(
     config: &crate::config::Config,
     root: &Path,
     page_outs: &HashSet<String>,
@@ -125,7 +125,12 @@ pub fn plan(
 }
 
 /// Drops (with a warning) redirects whose old path is a file the site already has.
-pub fn drop_clashes(plan: &mut Plan, files: &HashSet<String>, root: &Path, d: &mut Diagnostics) {
+pub(super) fn drop_clashes(
+    plan: &mut Plan,
+    files: &HashSet<String>,
+    root: &Path,
+    d: &mut Diagnostics,
+) {
     let toml_text = std::fs::read_to_string(root.join("book.toml")).unwrap_or_default();
     plan.pages.retain(|p| {
         if !files.contains(&p.path) {
@@ -193,7 +198,12 @@ fn check_dest(from: &str, dest: &str) -> Result<(), &'static str> {
 
 /// Warns about redirects to a relative target that is no file of the site (a typo
 /// would send readers from one missing page to another).
-pub fn check_targets(plan: &Plan, files: &HashSet<String>, root: &Path, d: &mut Diagnostics) {
+pub(super) fn check_targets(
+    plan: &Plan,
+    files: &HashSet<String>,
+    root: &Path,
+    d: &mut Diagnostics,
+) {
     let toml_text = std::fs::read_to_string(root.join("book.toml")).unwrap_or_default();
     let mut targets: Vec<(&str, &str)> = Vec::new();
     for p in &plan.pages {
@@ -239,7 +249,7 @@ fn key_location(text: &str, key: &str) -> Location {
 }
 
 /// The script an existing page carries for its `#fragment` redirects.
-pub fn fragment_script(map: &BTreeMap<String, String>) -> String {
+pub(super) fn fragment_script(map: &BTreeMap<String, String>) -> String {
     format!(
         "<script>(function(){{var m={};var t=m[location.hash];if(location.hash&&t){{location.replace(new URL(t,location.href).href)}}}})()</script>",
         json_for_script(map)
@@ -256,7 +266,7 @@ fn json_for_script(map: &BTreeMap<String, String>) -> String {
 
 /// The HTML of one redirect page. The refresh works without script; the script
 /// carries a `#fragment` over (or maps it) when the reader's address has one.
-pub fn html(page: &Page, lang: &str) -> String {
+pub(super) fn html(page: &Page, lang: &str) -> String {
     let url = escape(&page.dest);
     let js_url = serde_json::to_string(&page.dest)
         .unwrap_or_default()

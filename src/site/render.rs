@@ -10,8 +10,9 @@ use serde::Serialize;
 
 use super::context::{Env, Origin};
 use super::files::GeneratedFile;
+use super::includes;
 use super::options::{BookInfo, Options};
-use super::page::{self, Heading, LinkRef, PageBuilder, Section};
+use super::page::{Heading, LinkRef, PageBuilder, Section};
 use super::plan::{PageKind, Plan};
 use super::theme::Theme;
 use super::util::{relative, root_of};
@@ -148,13 +149,13 @@ impl<'a> Site<'a> {
                     Some(t) if pre.links_done => p.markdown(t, &Origin::new(&file, 1)),
                     Some(t) => {
                         let (text, origin, title) =
-                            page::expand_links(t, &spec.md, env, &file, &mut p.diags, 0);
+                            includes::expand_links(t, &spec.md, env, &file, &mut p.diags, 0);
                         set_title = title;
                         p.markdown(&text, &origin);
                     }
                     None => {
                         let (text, origin, title) =
-                            page::expand_links(&raw, &spec.md, env, &file, &mut p.diags, 0);
+                            includes::expand_links(&raw, &spec.md, env, &file, &mut p.diags, 0);
                         set_title = title;
                         p.markdown(&text, &origin);
                     }
@@ -176,11 +177,7 @@ impl<'a> Site<'a> {
                 title: t.title.clone(),
             }
         };
-        let title = p
-            .first_h1
-            .clone()
-            .filter(|_| false)
-            .unwrap_or_else(|| spec.title.clone());
+        let title = spec.title.clone();
         if let Some(map) = opts.redirect_fragments.get(&spec.out) {
             p.html.push_str(&redirects::fragment_script(map));
         }

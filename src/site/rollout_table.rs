@@ -33,7 +33,7 @@ fn gatekeeper_action(rule: &Rule, stage: Stage) -> &'static str {
     }
 }
 
-pub fn rollout<'e, H: Host<'e>>(p: &mut H, args: &str, loc: Location) -> (String, String) {
+pub(super) fn rollout<'e, H: Host<'e>>(p: &mut H, args: &str, loc: Location) -> (String, String) {
     let env = p.env();
     let bundle = env.bundle;
     if bundle.config.policybook.is_none() || !args.trim().is_empty() {

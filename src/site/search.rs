@@ -43,7 +43,7 @@ impl std::hash::Hasher for Fx {
     fn write(&mut self, bytes: &[u8]) {
         let mut c = bytes.chunks_exact(8);
         for w in &mut c {
-            self.add(u64::from_le_bytes(w.try_into().unwrap()));
+            self.add(u64::from_le_bytes(w.try_into().expect("chunks_exact(8)")));
         }
         let r = c.remainder();
         if !r.is_empty() {
@@ -171,12 +171,14 @@ fn base36(mut n: usize, out: &mut String) {
             break;
         }
     }
-    out.push_str(std::str::from_utf8(&buf[i..]).unwrap());
+    out.push_str(std::str::from_utf8(&buf[i..]).expect("base-36 digits are ASCII"));
 }
 
 fn js_string(s: &str) -> String {
     // JSON is valid JS; escape `</` so a script tag cannot be closed early.
-    serde_json::to_string(s).unwrap().replace("</", "<\\/")
+    serde_json::to_string(s)
+        .expect("a string always serialises")
+        .replace("</", "<\\/")
 }
 
 fn snippet_text(body: &str) -> String {
@@ -310,7 +312,7 @@ pub fn build(docs: &[Doc]) -> Vec<(String, String)> {
     let meta = format!(
         "pbSearch.meta({{\"docs\":{},\"chunk\":{CHUNK},\"shards\":{}}});\n",
         docs.len(),
-        serde_json::to_string(&keys).unwrap()
+        serde_json::to_string(&keys).expect("strings always serialise")
     );
     files.push(("search/meta.js".into(), meta));
     files.push(("search/words.js".into(), words_js()));

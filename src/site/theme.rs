@@ -16,7 +16,7 @@ macro_rules! default_files {
 }
 
 /// The default theme, embedded.
-pub const DEFAULT: &[(&str, &[u8])] = default_files!(
+pub(super) const DEFAULT: &[(&str, &[u8])] = default_files!(
     "templates/base.html",
     "templates/page.html",
     "templates/print.html",
@@ -26,7 +26,7 @@ pub const DEFAULT: &[(&str, &[u8])] = default_files!(
     "assets/search.js",
 );
 
-pub struct Theme {
+pub(super) struct Theme {
     pub tera: Tera,
     /// Static files, by path under the site root (`assets/style.css`).
     pub assets: BTreeMap<String, Vec<u8>>,
@@ -34,7 +34,7 @@ pub struct Theme {
 
 /// Loads theme `name` from `<root>/themes/`, falling back file by file to
 /// `themes/default/` on disk and then to the embedded default theme.
-pub fn load(root: &Path, name: &str) -> Result<Theme, Diagnostics> {
+pub(super) fn load(root: &Path, name: &str) -> Result<Theme, Diagnostics> {
     let mut files: BTreeMap<String, (Vec<u8>, String)> = BTreeMap::new();
     for (p, bytes) in DEFAULT {
         files.insert(
@@ -80,7 +80,7 @@ pub fn load(root: &Path, name: &str) -> Result<Theme, Diagnostics> {
         for path in walked.files {
             let rel = path
                 .strip_prefix(&base)
-                .unwrap()
+                .expect("walk_files returns paths under the folder it walks")
                 .to_string_lossy()
                 .replace('\\', "/");
             match std::fs::read(&path) {

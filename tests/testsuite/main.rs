@@ -4,6 +4,9 @@
 //! environment, the current directory, the Rego time limit) must not run
 //! beside the others; today none does in-process (the CLI runs as a child).
 
+// Test helpers outside #[test] fns unwrap too: a panic there is a failed test.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 mod alz_epac;
@@ -35,6 +38,7 @@ mod opa_crosscheck;
 mod rego_limits;
 mod robustness;
 mod rollout;
+mod serve_live;
 mod serve_security;
 mod site_axe;
 mod site_browser;

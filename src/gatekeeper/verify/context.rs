@@ -18,7 +18,7 @@ pub(super) struct SuiteFile<'a> {
 }
 
 impl<'a> SuiteFile<'a> {
-    pub fn new(file: &'a Path, text: &str) -> SuiteFile<'a> {
+    pub(super) fn new(file: &'a Path, text: &str) -> SuiteFile<'a> {
         SuiteFile {
             name: file.to_string_lossy().into_owned(),
             dir: file.parent().unwrap_or(Path::new(".")),
@@ -27,13 +27,13 @@ impl<'a> SuiteFile<'a> {
     }
 
     /// `file:line:col` of a YAML path such as `tests.0.cases.2.object`.
-    pub fn at(&self, path: &str) -> String {
+    pub(super) fn at(&self, path: &str) -> String {
         let (l, c) = self.spans.nearest(path);
         format!("{}:{l}:{c}", self.name)
     }
 
     /// A problem at a YAML path of the suite.
-    pub fn placed(&self, path: &str, problem: Problem) -> Placed {
+    pub(super) fn placed(&self, path: &str, problem: Problem) -> Placed {
         Placed {
             at: self.at(path),
             problem,

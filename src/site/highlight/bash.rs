@@ -15,7 +15,10 @@ pub(super) fn bash(h: &mut Out, code: &str) {
     let mut prev = '\n';
     while i < code.len() {
         let rest = &code[i..];
-        let c = rest.chars().next().unwrap();
+        let c = rest
+            .chars()
+            .next()
+            .expect("i < len on a char boundary: a char follows");
         let word_start = prev.is_whitespace() || ";|&(`".contains(prev);
         if c == '#' && word_start {
             let n = rest.find('\n').unwrap_or(rest.len());

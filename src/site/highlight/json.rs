@@ -7,7 +7,10 @@ pub(super) fn json(h: &mut Out, code: &str) {
     let mut i = 0;
     while i < code.len() {
         let rest = &code[i..];
-        let c = rest.chars().next().unwrap();
+        let c = rest
+            .chars()
+            .next()
+            .expect("i < len on a char boundary: a char follows");
         if c == '"' {
             let n = quoted_len(rest, true, false);
             let after = rest[n..].trim_start_matches([' ', '\t']);

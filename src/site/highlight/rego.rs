@@ -13,7 +13,10 @@ pub(super) fn rego(h: &mut Out, code: &str) {
     let mut line_start = true;
     while i < code.len() {
         let rest = &code[i..];
-        let c = rest.chars().next().unwrap();
+        let c = rest
+            .chars()
+            .next()
+            .expect("i < len on a char boundary: a char follows");
         if c == '#' {
             let n = rest.find('\n').unwrap_or(rest.len());
             h.span("c", &rest[..n]);

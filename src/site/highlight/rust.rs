@@ -18,7 +18,10 @@ pub(super) fn rust(h: &mut Out, code: &str) {
     let mut i = 0;
     while i < code.len() {
         let rest = &code[i..];
-        let c = rest.chars().next().unwrap();
+        let c = rest
+            .chars()
+            .next()
+            .expect("i < len on a char boundary: a char follows");
         let n = if rest.starts_with("//") {
             let n = rest.find('\n').unwrap_or(rest.len());
             h.span("c", &rest[..n]);

@@ -35,7 +35,10 @@ pub(super) fn is_word(c: char) -> bool {
 /// Length in bytes of a quoted string starting at `s[0]` (the quote), honouring
 /// backslash escapes when `escapes`; stops at end of line when `single_line`.
 pub(super) fn quoted_len(s: &str, escapes: bool, single_line: bool) -> usize {
-    let q = s.chars().next().unwrap();
+    let q = s
+        .chars()
+        .next()
+        .expect("callers pass `s` starting at its quote");
     let mut it = s.char_indices().skip(1);
     while let Some((i, c)) = it.next() {
         if escapes && c == '\\' {

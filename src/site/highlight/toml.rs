@@ -8,7 +8,10 @@ pub(super) fn toml(h: &mut Out, code: &str) {
     let mut line_start = true;
     while i < code.len() {
         let rest = &code[i..];
-        let c = rest.chars().next().unwrap();
+        let c = rest
+            .chars()
+            .next()
+            .expect("i < len on a char boundary: a char follows");
         if line_start {
             let ws = rest.len() - rest.trim_start_matches([' ', '\t']).len();
             h.plain(&rest[..ws]);

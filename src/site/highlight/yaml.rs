@@ -107,7 +107,10 @@ fn flow(h: &mut Out, s: &str) {
     let mut i = 0;
     while i < s.len() {
         let rest = &s[i..];
-        let c = rest.chars().next().unwrap();
+        let c = rest
+            .chars()
+            .next()
+            .expect("i < len on a char boundary: a char follows");
         if c == '"' || c == '\'' {
             let n = quoted_len(rest, c == '"', true);
             h.span("s", &rest[..n]);

@@ -9,7 +9,7 @@ use regex::Regex;
 
 /// What a `{{#…}}` found in raw text asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LinkKind {
+pub(super) enum LinkKind {
     /// `\{{#…}}`: written out without its backslash.
     Escaped,
     Include,
@@ -23,14 +23,14 @@ pub enum LinkKind {
 
 /// Which lines of an included file.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Selection {
+pub(super) enum Selection {
     /// Zero-based start (inclusive) and end (exclusive); None is open.
     Lines(Option<usize>, Option<usize>),
     Anchor(String),
 }
 
 #[derive(Debug, Clone)]
-pub struct Link {
+pub(super) struct Link {
     pub start: usize,
     pub end: usize,
     pub kind: LinkKind,
@@ -43,17 +43,18 @@ pub struct Link {
 /// needs a name and, after whitespace, an argument (`{{#include}}` alone stays
 /// text), and an escaped one runs to the last `}}` of its line. Links of other
 /// names (`{{#table …}}`) are not returned.
-pub fn find_links(text: &str) -> Vec<Link> {
+pub(super) fn find_links(text: &str) -> Vec<Link> {
     static LINK: OnceLock<Regex> = OnceLock::new();
     let re = LINK.get_or_init(|| {
-        Regex::new(r"\\\{\{#.*\}\}|\{\{\s*#([a-zA-Z0-9_]+)\s+([^}]+)\}\}").unwrap()
+        Regex::new(r"\\\{\{#.*\}\}|\{\{\s*#([a-zA-Z0-9_]+)\s+([^}]+)\}\}")
+            .expect("constant pattern")
     });
     let mut out = Vec::new();
     if !text.contains("{{") {
         return out;
     }
     for cap in re.captures_iter(text) {
-        let m = cap.get(0).unwrap();
+        let m = cap.get(0).expect("group 0 is the whole match");
         let (kind, path, selection) = match (cap.get(1), cap.get(2)) {
             (Some(name), Some(rest)) => {
                 let rest = rest.as_str();
@@ -108,7 +109,7 @@ pub fn find_links(text: &str) -> Vec<Link> {
 
 /// The part after `file:`: `N` is line N only, `N:M` lines N to M, `:M` up to M,
 /// `N:` from N on, anything not a number an anchor name (mdBook's reading).
-pub fn parse_selection(s: &str) -> Selection {
+pub(super) fn parse_selection(s: &str) -> Selection {
     let mut parts = s.splitn(3, ':');
     let first = parts.next().unwrap_or("");
     let start = if first.is_empty() {
@@ -130,12 +131,12 @@ pub fn parse_selection(s: &str) -> Selection {
 
 fn anchor_start() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
-    R.get_or_init(|| Regex::new(r"ANCHOR:\s*([\w_-]+)").unwrap())
+    R.get_or_init(|| Regex::new(r"ANCHOR:\s*([\w_-]+)").expect("constant pattern"))
 }
 
 fn anchor_end() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
-    R.get_or_init(|| Regex::new(r"ANCHOR_END:\s*([\w_-]+)").unwrap())
+    R.get_or_init(|| Regex::new(r"ANCHOR_END:\s*([\w_-]+)").expect("constant pattern"))
 }
 
 fn in_range(i: usize, a: Option<usize>, b: Option<usize>) -> bool {
@@ -145,7 +146,7 @@ fn in_range(i: usize, a: Option<usize>, b: Option<usize>) -> bool {
 /// The selected lines, joined by `\n` without a final newline (as mdBook). An
 /// anchor's lines drop every `ANCHOR:`/`ANCHOR_END:` line of nested anchors; an
 /// anchor that is never opened selects nothing.
-pub fn take(text: &str, sel: &Selection) -> String {
+pub(super) fn take(text: &str, sel: &Selection) -> String {
     match sel {
         Selection::Lines(a, b) => text
             .lines()
@@ -176,7 +177,7 @@ pub fn take(text: &str, sel: &Selection) -> String {
 
 /// `{{#rustdoc_include}}`: every line of the file, those outside the selection
 /// as hidden `# ` lines (anchor comment lines dropped), no final newline.
-pub fn take_rustdoc(text: &str, sel: &Selection) -> String {
+pub(super) fn take_rustdoc(text: &str, sel: &Selection) -> String {
     let mut out: Vec<String> = Vec::new();
     match sel {
         Selection::Lines(a, b) => {
@@ -211,7 +212,7 @@ pub fn take_rustdoc(text: &str, sel: &Selection) -> String {
 }
 
 /// `{{#playground file attrs…}}`: the file in a `rust` code block.
-pub fn playground(text: &str, attrs: &[String]) -> String {
+pub(super) fn playground(text: &str, attrs: &[String]) -> String {
     let mut s = String::from("```rust");
     if !attrs.is_empty() {
         s.push(',');

@@ -209,7 +209,9 @@ impl PageBuilder<'_> {
             }
             Event::Text(t) | Event::Code(t) => {
                 if !self.in_heading {
-                    let s = self.sections.last_mut().unwrap();
+                    let s = self.sections.last_mut().expect(
+                        "a page has its first section from `new` until the index takes them",
+                    );
                     s.body.push_str(t);
                 }
                 p.out.same(ev.clone());
@@ -218,7 +220,13 @@ impl PageBuilder<'_> {
             Event::HardBreak => {
                 // mdBook writes `<br>` with no line break after it.
                 if !self.in_heading {
-                    self.sections.last_mut().unwrap().body.push(' ');
+                    self.sections
+                        .last_mut()
+                        .expect(
+                            "a page has its first section from `new` until the index takes them",
+                        )
+                        .body
+                        .push(' ');
                 }
                 p.out.same(Event::InlineHtml("<br>".into()));
             }
@@ -227,7 +235,13 @@ impl PageBuilder<'_> {
                 TagEnd::Paragraph | TagEnd::Item | TagEnd::TableCell | TagEnd::BlockQuote(_),
             ) => {
                 if !self.in_heading {
-                    self.sections.last_mut().unwrap().body.push(' ');
+                    self.sections
+                        .last_mut()
+                        .expect(
+                            "a page has its first section from `new` until the index takes them",
+                        )
+                        .body
+                        .push(' ');
                 }
                 p.out.same(ev.clone());
             }

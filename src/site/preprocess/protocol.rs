@@ -15,7 +15,7 @@ const MDBOOK_VERSION: &str = "0.5.4";
 
 /// One chapter handed to preprocessors: its Markdown path (source folder relative)
 /// and its text.
-pub struct Chapter {
+pub(crate) struct Chapter {
     pub md: String,
     pub title: String,
     pub number: Option<Vec<u32>>,
@@ -25,7 +25,7 @@ pub struct Chapter {
 }
 
 /// An item of the book in SUMMARY.md order.
-pub enum Item {
+pub(crate) enum Item {
     Chapter(Chapter),
     Separator,
     Part(String),
@@ -66,10 +66,13 @@ pub(super) fn book_json(items: &[Item], index_done: bool) -> Value {
     let mut stack: Vec<(usize, Value)> = Vec::new(); // (depth, chapter object)
     fn close_to(stack: &mut Vec<(usize, Value)>, top: &mut Vec<Value>, depth: usize) {
         while stack.last().is_some_and(|(d, _)| *d >= depth) {
-            let (_, ch) = stack.pop().unwrap();
+            let (_, ch) = stack.pop().expect("the loop condition saw a last item");
             let item = json!({ "Chapter": ch });
             match stack.last_mut() {
-                Some((_, parent)) => parent["sub_items"].as_array_mut().unwrap().push(item),
+                Some((_, parent)) => parent["sub_items"]
+                    .as_array_mut()
+                    .expect("every chapter is made with a `sub_items` array")
+                    .push(item),
                 None => top.push(item),
             }
         }

@@ -28,7 +28,8 @@ pub fn collect_fields(v: &Value, path: &str, out: &mut Vec<(String, String)>) {
         Value::String(s) if s.starts_with('[') && !s.starts_with("[[") => {
             static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
             let re = RE.get_or_init(|| {
-                regex::Regex::new(r"\b(?:field|current)\(\s*'([^']+)'\s*\)").unwrap()
+                regex::Regex::new(r"\b(?:field|current)\(\s*'([^']+)'\s*\)")
+                    .expect("constant pattern")
             });
             for c in re.captures_iter(s) {
                 out.push((path.to_string(), c[1].to_string()));

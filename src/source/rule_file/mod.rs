@@ -25,7 +25,7 @@ use raw::RawRule;
 
 /// Loads one rule file. Returns the rule when it is usable by later stages
 /// (possibly with non-fatal problems), and every problem found.
-pub fn load_rule(
+pub(super) fn load_rule(
     root: &Path,
     policies_dir: &Path,
     path: &Path,
