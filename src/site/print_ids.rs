@@ -33,7 +33,7 @@ pub(super) struct Chapter<'a> {
 pub(super) fn rewrite(chapters: Vec<Chapter>) -> Vec<String> {
     let tags: Vec<Vec<Tag>> = chapters.iter().map(|c| scan(&c.html)).collect();
     let mut edits: Vec<Vec<(Range<usize>, String)>> = vec![Vec::new(); chapters.len()];
-    let mut used: HashSet<String> = HashSet::new();
+    let mut used = UsedIds::default();
     // 1. Unique ids, and each chapter's renames.
     let mut remap: HashMap<&str, HashMap<String, String>> = HashMap::new();
     let mut final_ids: Vec<HashMap<usize, String>> = vec![HashMap::new(); chapters.len()];
@@ -202,18 +202,28 @@ fn normalize(path: &str) -> String {
     s
 }
 
+/// The ids taken on the print page, and for each base id the last suffix tried, so
+/// that a heading repeated in every chapter does not rescan `-1`, `-2`, … each time
+/// (ids are only ever added, so the suffixes below the last tried stay taken).
+#[derive(Default)]
+pub(super) struct UsedIds {
+    taken: HashSet<String>,
+    last_suffix: HashMap<String, u32>,
+}
+
 /// mdBook's `unique_id`: `id`, else `id-1`, `id-2`, … whichever is free first.
-pub(super) fn unique_id(id: &str, used: &mut HashSet<String>) -> String {
-    if used.insert(id.to_string()) {
+pub(super) fn unique_id(id: &str, used: &mut UsedIds) -> String {
+    if used.taken.insert(id.to_string()) {
         return id.to_string();
     }
-    let mut n = 1u32;
+    let mut n = used.last_suffix.get(id).copied().unwrap_or(0);
     loop {
+        n += 1;
         let c = format!("{id}-{n}");
-        if used.insert(c.clone()) {
+        if used.taken.insert(c.clone()) {
+            used.last_suffix.insert(id.to_string(), n);
             return c;
         }
-        n += 1;
     }
 }
 
@@ -413,10 +423,17 @@ mod tests {
         assert_eq!(normalize("../../x"), "../../x");
         assert_eq!(unescape("a&amp;b&#39;&#x41;&bogus;"), "a&b'A&bogus;");
         assert!(has_scheme("mailto:x") && !has_scheme("a/b:c") && !has_scheme("HTTP://x"));
-        let mut used = HashSet::new();
+        let mut used = UsedIds::default();
         assert_eq!(
             ["", "", "x", "x", "x-1"].map(|i| unique_id(i, &mut used)),
             ["", "-1", "x", "x-1", "x-1-1"]
+        );
+        // A suffixed id written by a chapter itself is skipped, before and after
+        // the remembered suffix.
+        let mut used = UsedIds::default();
+        assert_eq!(
+            ["a", "a-2", "a", "a", "a-5", "a", "a"].map(|i| unique_id(i, &mut used)),
+            ["a", "a-2", "a-1", "a-3", "a-5", "a-4", "a-6"]
         );
     }
 }
