@@ -111,21 +111,23 @@ impl<'e> PageBuilder<'e> {
         self.print.push_str(print);
     }
 
+    /// The section text goes into: the last one (`new` starts the page with one,
+    /// and headings only ever add).
+    fn current_section(&mut self) -> &mut Section {
+        self.sections
+            .last_mut()
+            .expect("a page has its first section from `new` until the index takes them")
+    }
+
     /// Plain text for the search index.
     pub(super) fn text(&mut self, t: &str) {
-        let s = self
-            .sections
-            .last_mut()
-            .expect("a page has its first section from `new` until the index takes them");
+        let s = self.current_section();
         s.body.push_str(t);
         s.body.push(' ');
     }
 
     pub(super) fn code_text(&mut self, t: &str) {
-        let s = self
-            .sections
-            .last_mut()
-            .expect("a page has its first section from `new` until the index takes them");
+        let s = self.current_section();
         s.code.push_str(t);
         s.code.push(' ');
     }

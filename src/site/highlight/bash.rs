@@ -1,7 +1,7 @@
 //! Shell (bash): comments, strings, variables, options, and the command word
 //! of each command.
 
-use super::scan::{is_word, number_len, quoted_len, Out};
+use super::scan::{first_char, is_word, number_len, quoted_len, Out};
 
 const BASH_KEYWORDS: &[&str] = &[
     "if", "then", "else", "elif", "fi", "for", "while", "until", "do", "done", "case", "esac",
@@ -15,10 +15,7 @@ pub(super) fn bash(h: &mut Out, code: &str) {
     let mut prev = '\n';
     while i < code.len() {
         let rest = &code[i..];
-        let c = rest
-            .chars()
-            .next()
-            .expect("i < len on a char boundary: a char follows");
+        let c = first_char(rest);
         let word_start = prev.is_whitespace() || ";|&(`".contains(prev);
         if c == '#' && word_start {
             let n = rest.find('\n').unwrap_or(rest.len());

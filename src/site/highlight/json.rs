@@ -1,16 +1,13 @@
 //! JSON (and JSONC): keys, strings, numbers, the literals `true`, `false` and
 //! `null`, and `//` comments.
 
-use super::scan::{number_len, quoted_len, word_len, Out};
+use super::scan::{first_char, number_len, quoted_len, word_len, Out};
 
 pub(super) fn json(h: &mut Out, code: &str) {
     let mut i = 0;
     while i < code.len() {
         let rest = &code[i..];
-        let c = rest
-            .chars()
-            .next()
-            .expect("i < len on a char boundary: a char follows");
+        let c = first_char(rest);
         if c == '"' {
             let n = quoted_len(rest, true, false);
             let after = rest[n..].trim_start_matches([' ', '\t']);

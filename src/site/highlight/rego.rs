@@ -1,7 +1,7 @@
 //! Rego: comments, strings, numbers, keywords, literals, `input`/`data`,
 //! rule heads and calls, and operators.
 
-use super::scan::{is_word, number_len, quoted_len, word_len, Out};
+use super::scan::{first_char, is_word, number_len, quoted_len, word_len, Out};
 
 const REGO_KEYWORDS: &[&str] = &[
     "package", "import", "default", "not", "some", "every", "in", "if", "contains", "else", "with",
@@ -13,10 +13,7 @@ pub(super) fn rego(h: &mut Out, code: &str) {
     let mut line_start = true;
     while i < code.len() {
         let rest = &code[i..];
-        let c = rest
-            .chars()
-            .next()
-            .expect("i < len on a char boundary: a char follows");
+        let c = first_char(rest);
         if c == '#' {
             let n = rest.find('\n').unwrap_or(rest.len());
             h.span("c", &rest[..n]);

@@ -2,7 +2,7 @@
 //! and C strings), chars versus lifetimes, numbers, keywords, macros (`name!`),
 //! calls, attributes and capitalised type names.
 
-use super::scan::{is_word, quoted_len, word_len, Out};
+use super::scan::{first_char, is_word, quoted_len, word_len, Out};
 
 const RUST_KEYWORDS: &[&str] = &[
     "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern",
@@ -18,10 +18,7 @@ pub(super) fn rust(h: &mut Out, code: &str) {
     let mut i = 0;
     while i < code.len() {
         let rest = &code[i..];
-        let c = rest
-            .chars()
-            .next()
-            .expect("i < len on a char boundary: a char follows");
+        let c = first_char(rest);
         let n = if rest.starts_with("//") {
             let n = rest.find('\n').unwrap_or(rest.len());
             h.span("c", &rest[..n]);

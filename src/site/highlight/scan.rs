@@ -28,6 +28,14 @@ impl<'a> Out<'a> {
     }
 }
 
+/// The first character of `rest`; the tokenizers call it only while `i < len` on a
+/// char boundary, so one always follows.
+pub(super) fn first_char(rest: &str) -> char {
+    rest.chars()
+        .next()
+        .expect("i < len on a char boundary: a char follows")
+}
+
 pub(super) fn is_word(c: char) -> bool {
     c.is_alphanumeric() || c == '_'
 }

@@ -1,17 +1,14 @@
 //! TOML: table headers, keys, strings, numbers, `true`/`false`/`inf`/`nan`
 //! and comments.
 
-use super::scan::{is_word, number_len, quoted_len, split_comment, word_len, Out};
+use super::scan::{first_char, is_word, number_len, quoted_len, split_comment, word_len, Out};
 
 pub(super) fn toml(h: &mut Out, code: &str) {
     let mut i = 0;
     let mut line_start = true;
     while i < code.len() {
         let rest = &code[i..];
-        let c = rest
-            .chars()
-            .next()
-            .expect("i < len on a char boundary: a char follows");
+        let c = first_char(rest);
         if line_start {
             let ws = rest.len() - rest.trim_start_matches([' ', '\t']).len();
             h.plain(&rest[..ws]);

@@ -1,7 +1,7 @@
 //! YAML, line by line: comments, keys, list dashes, scalars by kind, and flow
 //! collections (`{a: 1, b: [x]}`).
 
-use super::scan::{number_len, quoted_len, split_comment, Out};
+use super::scan::{first_char, number_len, quoted_len, split_comment, Out};
 
 pub(super) fn yaml(h: &mut Out, code: &str) {
     for line in code.split_inclusive('\n') {
@@ -107,10 +107,7 @@ fn flow(h: &mut Out, s: &str) {
     let mut i = 0;
     while i < s.len() {
         let rest = &s[i..];
-        let c = rest
-            .chars()
-            .next()
-            .expect("i < len on a char boundary: a char follows");
+        let c = first_char(rest);
         if c == '"' || c == '\'' {
             let n = quoted_len(rest, c == '"', true);
             h.span("s", &rest[..n]);

@@ -209,40 +209,21 @@ impl PageBuilder<'_> {
             }
             Event::Text(t) | Event::Code(t) => {
                 if !self.in_heading {
-                    let s = self.sections.last_mut().expect(
-                        "a page has its first section from `new` until the index takes them",
-                    );
-                    s.body.push_str(t);
+                    self.current_section().body.push_str(t);
                 }
                 p.out.same(ev.clone());
             }
             Event::Html(h) | Event::InlineHtml(h) => self.raw_html(p, ev, h),
             Event::HardBreak => {
                 // mdBook writes `<br>` with no line break after it.
-                if !self.in_heading {
-                    self.sections
-                        .last_mut()
-                        .expect(
-                            "a page has its first section from `new` until the index takes them",
-                        )
-                        .body
-                        .push(' ');
-                }
+                self.break_text();
                 p.out.same(Event::InlineHtml("<br>".into()));
             }
             Event::SoftBreak
             | Event::End(
                 TagEnd::Paragraph | TagEnd::Item | TagEnd::TableCell | TagEnd::BlockQuote(_),
             ) => {
-                if !self.in_heading {
-                    self.sections
-                        .last_mut()
-                        .expect(
-                            "a page has its first section from `new` until the index takes them",
-                        )
-                        .body
-                        .push(' ');
-                }
+                self.break_text();
                 p.out.same(ev.clone());
             }
             _ => p.out.same(ev.clone()),
@@ -252,6 +233,14 @@ impl PageBuilder<'_> {
 
     /// Inside a code block: text is gathered, and at its end the block is
     /// rendered (classes, hidden lines and highlighting as mdBook: `codeblock`).
+    /// A line break or block end separates words in the search text (not inside a
+    /// heading, whose text is the section's title).
+    fn break_text(&mut self) {
+        if !self.in_heading {
+            self.current_section().body.push(' ');
+        }
+    }
+
     fn code_block_event(&mut self, p: &mut Pass, ev: &Event) {
         let Some((lang, buf)) = &mut p.code else {
             return;
