@@ -28,6 +28,16 @@ struct Pool {
     freed: Condvar,
 }
 
+impl Pool {
+    /// The pool's state; the code holding the lock is a few lines that cannot
+    /// panic, so the lock is never poisoned.
+    fn lock(&self) -> std::sync::MutexGuard<'_, PoolInner> {
+        self.inner
+            .lock()
+            .expect("no thread panics while holding the pool lock")
+    }
+}
+
 struct PoolInner {
     active: usize,
     next_id: u64,
@@ -56,10 +66,7 @@ impl Pool {
     /// A place for `stream`, waiting up to [`SLOT_WAIT`]; `None` when the pool stays full.
     fn acquire(self: &Arc<Pool>, stream: &TcpStream) -> Option<Slot> {
         let deadline = Instant::now() + SLOT_WAIT;
-        let mut g = self
-            .inner
-            .lock()
-            .expect("no thread panics while holding the pool lock");
+        let mut g = self.lock();
         loop {
             if g.active < MAX_CONNECTIONS {
                 g.active += 1;
@@ -93,22 +100,14 @@ impl Pool {
 impl Slot {
     /// The head has arrived: this connection now does useful work and stays.
     fn keep(&self) {
-        let mut g = self
-            .pool
-            .inner
-            .lock()
-            .expect("no thread panics while holding the pool lock");
+        let mut g = self.pool.lock();
         g.evictable.retain(|(id, _)| *id != self.id);
     }
 }
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        let mut g = self
-            .pool
-            .inner
-            .lock()
-            .expect("no thread panics while holding the pool lock");
+        let mut g = self.pool.lock();
         g.evictable.retain(|(id, _)| *id != self.id);
         g.active -= 1;
         self.pool.freed.notify_one();
